@@ -1,0 +1,3 @@
+"""pybroker: a Kafka-compatible broker written in Python."""
+
+__version__ = "0.1.0"

@@ -1,0 +1,1 @@
+"""KRaft-style consensus for the metadata log: a sans-I/O core plus a thin driver."""
