@@ -1,0 +1,43 @@
+"""DescribeAcls (key 29): describe access control lists."""
+
+from protocol.schema import message
+
+REQUEST = message(
+    "DescribeAclsRequest",
+    api_key=29,
+    kind="request",
+    versions="0-3",
+    flexible="2+",
+    listeners=("broker", "controller"),
+    fields="""
+resource_type_filter  int8
+resource_name_filter  string  nullable=0+
+pattern_type_filter   int8    1+ default=3
+principal_filter      string  nullable=0+
+host_filter           string  nullable=0+
+operation             int8
+permission_type       int8
+""",
+)
+
+RESPONSE = message(
+    "DescribeAclsResponse",
+    api_key=29,
+    kind="response",
+    versions="0-3",
+    flexible="2+",
+    fields="""
+throttle_time_ms     int32
+error_code           int16
+error_message        string                  nullable=0+
+resources            [DescribeAclsResource]
+  resource_type      int8
+  resource_name      string
+  pattern_type       int8                    1+ default=3
+  acls               [AclDescription]
+    principal        string
+    host             string
+    operation        int8
+    permission_type  int8
+""",
+)
