@@ -85,7 +85,7 @@ API_MODULES: dict[int, str] = {
     71: 'get_telemetry_subscriptions',
     72: 'push_telemetry',
     73: 'assign_replicas_to_dirs',
-    74: 'list_client_metrics_resources',
+    74: 'list_config_resources',
     75: 'describe_topic_partitions',
     76: 'share_group_heartbeat',
     77: 'share_group_describe',

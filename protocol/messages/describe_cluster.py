@@ -6,12 +6,13 @@ REQUEST = message(
     "DescribeClusterRequest",
     api_key=60,
     kind="request",
-    versions="0-1",
+    versions="0-2",
     flexible="0+",
     listeners=("broker", "controller"),
     fields="""
 include_cluster_authorized_operations  bool
 endpoint_type                          int8  1+ default=1
+include_fenced_brokers                 bool  2+
 """,
 )
 
@@ -19,7 +20,7 @@ RESPONSE = message(
     "DescribeClusterResponse",
     api_key=60,
     kind="response",
-    versions="0-1",
+    versions="0-2",
     flexible="0+",
     fields="""
 throttle_time_ms               int32
@@ -33,6 +34,7 @@ brokers                        [DescribeClusterBroker]
   host                         string
   port                         int32
   rack                         string                   nullable=0+ default=null
+  is_fenced                    bool                     2+
 cluster_authorized_operations  int32                    default=-2147483648
 """,
 )

@@ -6,7 +6,7 @@ REQUEST = message(
     "DescribeGroupsRequest",
     api_key=15,
     kind="request",
-    versions="0-5",
+    versions="0-6",
     flexible="5+",
     listeners=("broker",),
     fields="""
@@ -19,12 +19,13 @@ RESPONSE = message(
     "DescribeGroupsResponse",
     api_key=15,
     kind="response",
-    versions="0-5",
+    versions="0-6",
     flexible="5+",
     fields="""
 throttle_time_ms         int32                   1+ ignorable
 groups                   [DescribedGroup]
   error_code             int16
+  error_message          string                  6+ nullable=6+ default=null
   group_id               string                  entity=groupId
   group_state            string
   protocol_type          string

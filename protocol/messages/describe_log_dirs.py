@@ -6,7 +6,7 @@ REQUEST = message(
     "DescribeLogDirsRequest",
     api_key=35,
     kind="request",
-    versions="0-4",
+    versions="0-5",
     flexible="2+",
     listeners=("broker",),
     fields="""
@@ -20,7 +20,7 @@ RESPONSE = message(
     "DescribeLogDirsResponse",
     api_key=35,
     kind="response",
-    versions="0-4",
+    versions="0-5",
     flexible="2+",
     fields="""
 throttle_time_ms       int32
@@ -37,5 +37,6 @@ results                [DescribeLogDirsResult]
       is_future_key    bool
   total_bytes          int64                       4+ default=-1 ignorable
   usable_bytes         int64                       4+ default=-1 ignorable
+  is_cordoned          bool                        5+ default=false ignorable
 """,
 )

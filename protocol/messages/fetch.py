@@ -6,7 +6,7 @@ REQUEST = message(
     "FetchRequest",
     api_key=1,
     kind="request",
-    versions="0-17",
+    versions="0-18",
     flexible="12+",
     listeners=("broker", "controller"),
     fields="""
@@ -32,6 +32,7 @@ topics                    [FetchTopic]
     log_start_offset      int64             5+ default=-1 ignorable
     partition_max_bytes   int32
     replica_directory_id  uuid              17+ tag=0 ignorable
+    high_watermark        int64             18+ default=9223372036854775807 tag=1 ignorable
 forgotten_topics_data     [ForgottenTopic]  7+
   topic                   string            7-12 ignorable entity=topicName
   topic_id                uuid              13+ ignorable
@@ -44,7 +45,7 @@ RESPONSE = message(
     "FetchResponse",
     api_key=1,
     kind="response",
-    versions="0-17",
+    versions="0-18",
     flexible="12+",
     fields="""
 throttle_time_ms            int32                     1+ ignorable

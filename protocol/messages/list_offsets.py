@@ -6,7 +6,7 @@ REQUEST = message(
     "ListOffsetsRequest",
     api_key=2,
     kind="request",
-    versions="0-10",
+    versions="0-11",
     flexible="6+",
     listeners=("broker",),
     fields="""
@@ -27,7 +27,7 @@ RESPONSE = message(
     "ListOffsetsResponse",
     api_key=2,
     kind="response",
-    versions="0-10",
+    versions="0-11",
     flexible="6+",
     fields="""
 throttle_time_ms       int32                           2+ ignorable

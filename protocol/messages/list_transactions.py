@@ -6,13 +6,14 @@ REQUEST = message(
     "ListTransactionsRequest",
     api_key=66,
     kind="request",
-    versions="0-1",
+    versions="0-2",
     flexible="0+",
     listeners=("broker",),
     fields="""
-state_filters        [string]
-producer_id_filters  [int64]   entity=producerId
-duration_filter      int64     1+ default=-1
+state_filters             [string]
+producer_id_filters       [int64]   entity=producerId
+duration_filter           int64     1+ default=-1
+transactional_id_pattern  string    2+ nullable=2+ default=null
 """,
 )
 
@@ -20,7 +21,7 @@ RESPONSE = message(
     "ListTransactionsResponse",
     api_key=66,
     kind="response",
-    versions="0-1",
+    versions="0-2",
     flexible="0+",
     fields="""
 throttle_time_ms       int32

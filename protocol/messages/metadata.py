@@ -6,7 +6,7 @@ REQUEST = message(
     "MetadataRequest",
     api_key=3,
     kind="request",
-    versions="0-12",
+    versions="0-13",
     flexible="9+",
     listeners=("broker",),
     fields="""
@@ -23,7 +23,7 @@ RESPONSE = message(
     "MetadataResponse",
     api_key=3,
     kind="response",
-    versions="0-12",
+    versions="0-13",
     flexible="9+",
     fields="""
 throttle_time_ms               int32                        3+ ignorable
@@ -49,5 +49,6 @@ topics                         [MetadataResponseTopic]
     offline_replicas           [int32]                      5+ ignorable entity=brokerId
   topic_authorized_operations  int32                        8+ default=-2147483648
 cluster_authorized_operations  int32                        8-10 default=-2147483648
+error_code                     int16                        13+ ignorable
 """,
 )

@@ -6,7 +6,7 @@ REQUEST = message(
     "OffsetCommitRequest",
     api_key=8,
     kind="request",
-    versions="0-9",
+    versions="0-10",
     flexible="8+",
     listeners=("broker",),
     fields="""
@@ -16,7 +16,8 @@ member_id                      string                          1+ ignorable
 group_instance_id              string                          7+ nullable=7+ default=null
 retention_time_ms              int64                           2-4 default=-1 ignorable
 topics                         [OffsetCommitRequestTopic]
-  name                         string                          entity=topicName
+  name                         string                          0-9 ignorable entity=topicName
+  topic_id                     uuid                            10+ ignorable
   partitions                   [OffsetCommitRequestPartition]
     partition_index            int32
     committed_offset           int64
@@ -30,12 +31,13 @@ RESPONSE = message(
     "OffsetCommitResponse",
     api_key=8,
     kind="response",
-    versions="0-9",
+    versions="0-10",
     flexible="8+",
     fields="""
 throttle_time_ms     int32                            3+ ignorable
 topics               [OffsetCommitResponseTopic]
-  name               string                           entity=topicName
+  name               string                           0-9 ignorable entity=topicName
+  topic_id           uuid                             10+ ignorable
   partitions         [OffsetCommitResponsePartition]
     partition_index  int32
     error_code       int16

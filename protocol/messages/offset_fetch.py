@@ -6,7 +6,7 @@ REQUEST = message(
     "OffsetFetchRequest",
     api_key=9,
     kind="request",
-    versions="0-9",
+    versions="0-10",
     flexible="6+",
     listeners=("broker",),
     fields="""
@@ -19,7 +19,8 @@ groups                 [OffsetFetchRequestGroup]   8+
   member_id            string                      9+ nullable=9+ default=null ignorable
   member_epoch         int32                       9+ default=-1 ignorable
   topics               [OffsetFetchRequestTopics]  8+ nullable=8+
-    name               string                      8+ entity=topicName
+    name               string                      8-9 ignorable entity=topicName
+    topic_id           uuid                        10+ ignorable
     partition_indexes  [int32]                     8+
 require_stable         bool                        7+ default=false
 """,
@@ -29,7 +30,7 @@ RESPONSE = message(
     "OffsetFetchResponse",
     api_key=9,
     kind="response",
-    versions="0-9",
+    versions="0-10",
     flexible="6+",
     fields="""
 throttle_time_ms              int32                            3+ ignorable
@@ -45,7 +46,8 @@ error_code                    int16                            2-7 default=0 ign
 groups                        [OffsetFetchResponseGroup]       8+
   group_id                    string                           8+ entity=groupId
   topics                      [OffsetFetchResponseTopics]      8+
-    name                      string                           8+ entity=topicName
+    name                      string                           8-9 ignorable entity=topicName
+    topic_id                  uuid                             10+ ignorable
     partitions                [OffsetFetchResponsePartitions]  8+
       partition_index         int32                            8+
       committed_offset        int64                            8+

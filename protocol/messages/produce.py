@@ -6,7 +6,7 @@ REQUEST = message(
     "ProduceRequest",
     api_key=0,
     kind="request",
-    versions="0-11",
+    versions="0-13",
     flexible="9+",
     listeners=("broker",),
     fields="""
@@ -14,7 +14,8 @@ transactional_id  string                  3+ nullable=3+ default=null entity=tra
 acks              int16
 timeout_ms        int32
 topic_data        [TopicProduceData]
-  name            string                  key entity=topicName
+  name            string                  0-12 ignorable key entity=topicName
+  topic_id        uuid                    13+ ignorable key
   partition_data  [PartitionProduceData]
     index         int32
     records       records                 nullable=0+
@@ -25,11 +26,12 @@ RESPONSE = message(
     "ProduceResponse",
     api_key=0,
     kind="response",
-    versions="0-11",
+    versions="0-13",
     flexible="9+",
     fields="""
 responses                        [TopicProduceResponse]
-  name                           string                       key entity=topicName
+  name                           string                       0-12 ignorable key entity=topicName
+  topic_id                       uuid                         13+ ignorable key
   partition_responses            [PartitionProduceResponse]
     index                        int32
     error_code                   int16

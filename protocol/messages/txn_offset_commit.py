@@ -6,7 +6,7 @@ REQUEST = message(
     "TxnOffsetCommitRequest",
     api_key=28,
     kind="request",
-    versions="0-4",
+    versions="0-5",
     flexible="3+",
     listeners=("broker",),
     fields="""
@@ -31,7 +31,7 @@ RESPONSE = message(
     "TxnOffsetCommitResponse",
     api_key=28,
     kind="response",
-    versions="0-4",
+    versions="0-5",
     flexible="3+",
     fields="""
 throttle_time_ms     int32

@@ -6,7 +6,7 @@ REQUEST = message(
     "WriteTxnMarkersRequest",
     api_key=27,
     kind="request",
-    versions="0-1",
+    versions="0-2",
     flexible="1+",
     listeners=("broker",),
     fields="""
@@ -18,6 +18,7 @@ markers                [WritableTxnMarker]
     name               string                    entity=topicName
     partition_indexes  [int32]
   coordinator_epoch    int32
+  transaction_version  int8                      2+ default=0 ignorable
 """,
 )
 
@@ -25,7 +26,7 @@ RESPONSE = message(
     "WriteTxnMarkersResponse",
     api_key=27,
     kind="response",
-    versions="0-1",
+    versions="0-2",
     flexible="1+",
     fields="""
 markers                [WritableTxnMarkerResult]
