@@ -80,7 +80,8 @@ def decompress(codec: int, data: Buffer, max_size: int = DEFAULT_MAX_DECOMPRESSE
     except (MemoryError, RecursionError):
         raise CorruptRecordError(f"{Codec(codec).name.lower()} data could not be decoded") from None
     except Exception as exc:  # the codec libraries raise assorted types for bad input
-        raise CorruptRecordError(f"corrupt {Codec(codec).name.lower()} data: {exc}") from exc
+        detail = str(exc) or type(exc).__name__
+        raise CorruptRecordError(f"corrupt {Codec(codec).name.lower()} data: {detail}") from exc
 
 
 def _too_large(max_size: int) -> CorruptRecordError:
