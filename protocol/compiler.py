@@ -122,6 +122,14 @@ def _class_source(s: Struct) -> str:
         "    def __init__(" + ", ".join(["self"] + params) + "):",
     ]
     lines += body or ["        pass"]
+    # A generated __eq__ compares fields directly; the codec uses it to decide whether a
+    # tagged struct differs from its default.
+    lines.append("    def __eq__(self, other):")
+    lines.append("        if type(other) is not type(self):")
+    lines.append("            return NotImplemented")
+    compare = " and ".join(f"self.{n} == other.{n}" for n in names) or "True"
+    lines.append(f"        return {compare}")
+    lines.append("    __hash__ = None")
     return "\n".join(lines)
 
 
@@ -455,6 +463,9 @@ class _Gen:
         """A tagged field is written only when it differs from its default."""
         if f.is_array:
             return f"{expr} is not None" if f.default == "null" else f"len({expr}) != 0"
+        if f.is_struct and _default_literal(f) is None:
+            # Compare against one shared default instance instead of building one per call.
+            return f"{expr} != {self.const(classes_for(self.spec)[f.type](), '_D')}"
         return f"{expr} != {default_expr(f)}"
 
     # assembling ------------------------------------------------------------------------
