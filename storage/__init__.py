@@ -1,2 +1,33 @@
 """The partition log on disk: segments, sparse offset and time indexes, recovery, retention
 and compaction."""
+
+from storage.config import LogConfig
+from storage.errors import (
+    ConfigError, CorruptIndexError, CorruptRecordError, LogClosedError, OffsetOutOfRangeError,
+    OffsetsOutOfOrderError, RecordTooLargeError, StorageError,
+)
+from storage.files import FileCache
+from storage.leader_epoch import LeaderEpochCache
+from storage.log import AppendResult, Log, ProducerStateError, ReadResult
+from storage.producer_state import ProducerCheck, ProducerError, ProducerStateManager
+
+__all__ = [
+    "AppendResult",
+    "ConfigError",
+    "CorruptIndexError",
+    "CorruptRecordError",
+    "FileCache",
+    "LeaderEpochCache",
+    "Log",
+    "LogClosedError",
+    "LogConfig",
+    "OffsetOutOfRangeError",
+    "OffsetsOutOfOrderError",
+    "ProducerCheck",
+    "ProducerError",
+    "ProducerStateError",
+    "ProducerStateManager",
+    "ReadResult",
+    "RecordTooLargeError",
+    "StorageError",
+]

@@ -1,0 +1,162 @@
+"""A bounded LRU of open file descriptors shared by every segment of every log.
+
+A broker with thousands of partitions must not hold three descriptors per segment; files are
+opened on first use, closed when the least recently used ones exceed the bound, and reopened
+transparently. I/O goes through the cache under its lock so that eviction by one thread never
+closes a descriptor another thread is using.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from typing import Protocol
+
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+
+
+class Unloadable(Protocol):
+    def unload(self) -> None: ...
+
+
+class FileRef:
+    """A file that may or may not be open right now; the cache keys descriptors by this object."""
+
+    __slots__ = ("path", "__weakref__")
+
+    def __init__(self, path: str) -> None:
+        self.path = path
+
+    def __repr__(self) -> str:
+        return f"FileRef({self.path!r})"
+
+
+class FileCache:
+    """LRU of open descriptors, at most `max_open` at once. Thread-safe."""
+
+    def __init__(self, max_open: int = 1024, max_loaded_indexes: int = 1024) -> None:
+        if max_open < 1:
+            raise ValueError("max_open must be at least 1")
+        self.max_open = max_open
+        self.max_loaded_indexes = max_loaded_indexes
+        self._fds: OrderedDict[FileRef, int] = OrderedDict()
+        self._indexes: OrderedDict[Unloadable, None] = OrderedDict()
+        self._lock = threading.Lock()
+        self.opens = 0  # total open() calls, for tests and metrics
+
+    @property
+    def open_count(self) -> int:
+        return len(self._fds)
+
+    def _fd(self, ref: FileRef) -> int:
+        fds = self._fds
+        fd = fds.get(ref)
+        if fd is not None:
+            fds.move_to_end(ref)
+            return fd
+        fd = os.open(ref.path, _OPEN_FLAGS, 0o644)
+        self.opens += 1
+        fds[ref] = fd
+        while len(fds) > self.max_open:
+            _old, old_fd = fds.popitem(last=False)
+            os.close(old_fd)
+        return fd
+
+    def pread(self, ref: FileRef, size: int, pos: int) -> bytes:
+        with self._lock:
+            return os.pread(self._fd(ref), size, pos)
+
+    def pwrite(self, ref: FileRef, data: bytes | bytearray | memoryview, pos: int) -> None:
+        with self._lock:
+            fd = self._fd(ref)
+            written = os.pwrite(fd, data, pos)
+            # Regular files write fully unless the disk is full; finish the job or raise.
+            while written < len(data):
+                n = os.pwrite(fd, memoryview(data)[written:], pos + written)
+                if n <= 0:
+                    raise OSError(f"short write to {ref.path}")
+                written += n
+
+    def truncate(self, ref: FileRef, size: int) -> None:
+        with self._lock:
+            os.ftruncate(self._fd(ref), size)
+
+    def size(self, ref: FileRef) -> int:
+        with self._lock:
+            return os.fstat(self._fd(ref)).st_size
+
+    def close(self, ref: FileRef) -> None:
+        """Close the descriptor of `ref` if it is open (before a rename or delete)."""
+        with self._lock:
+            fd = self._fds.pop(ref, None)
+            if fd is not None:
+                os.close(fd)
+
+    def touch_index(self, index: Unloadable) -> None:
+        """Note that an inactive segment's index is in memory; unload the coldest beyond the bound.
+
+        Indexes of inactive segments are read back lazily on their next lookup.
+        """
+        with self._lock:
+            loaded = self._indexes
+            if index in loaded:
+                loaded.move_to_end(index)
+                return
+            loaded[index] = None
+            victims = []
+            while len(loaded) > self.max_loaded_indexes:
+                victims.append(loaded.popitem(last=False)[0])
+        for victim in victims:
+            victim.unload()
+
+    def forget_index(self, index: Unloadable) -> None:
+        with self._lock:
+            self._indexes.pop(index, None)
+
+    def close_all(self) -> None:
+        with self._lock:
+            for fd in self._fds.values():
+                os.close(fd)
+            self._fds.clear()
+
+
+def fsync_path(path: str) -> None:
+    """fsync a file through a descriptor of its own, so callers on any thread never share one."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def fsync_dir(path: str) -> None:
+    """Make renames and creations inside `path` durable."""
+    try:
+        fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass  # some filesystems refuse fsync on directories; nothing more can be done
+    finally:
+        os.close(fd)
+
+
+def atomic_write(path: str, data: bytes, *, sync: bool = True) -> None:
+    """Write `data` to `path` through a temp file and a rename, as Kafka writes checkpoints."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        view = memoryview(data)
+        while view:
+            n = os.write(fd, view)
+            view = view[n:]
+        if sync:
+            os.fsync(fd)
+    finally:
+        os.close(fd)
+    os.replace(tmp, path)
+    if sync:
+        fsync_dir(os.path.dirname(path) or ".")

@@ -1,0 +1,814 @@
+"""One partition's log: an ordered list of segments with appends, reads, rolls, truncation,
+retention, flushing and recovery on open.
+
+Threading contract: every public method takes the log's lock. The broker calls everything from
+its event loop except `flush()` (fsync; run it in an executor) and the cleaner thread, which
+holds the lock only to swap cleaned segments in. Appends and reads never fsync.
+"""
+
+from __future__ import annotations
+
+import bisect
+import logging
+import os
+import shutil
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+from protocol.errors import CorruptRecordError
+from protocol.records import (
+    CONTROL_FLAG, HEADER_SIZE, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader,
+    set_base_offset, set_max_timestamp_log_append, set_partition_leader_epoch, validate_batch,
+)
+from storage.config import LogConfig
+from storage.errors import (
+    LogClosedError, OffsetOutOfRangeError, OffsetsOutOfOrderError, RecordTooLargeError, StorageError,
+)
+from storage.files import FileCache, fsync_dir, fsync_path
+from storage.index import NO_TIMESTAMP, CorruptIndexError
+from storage.leader_epoch import LeaderEpochCache
+from storage.producer_state import (
+    DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerCheck, ProducerEntry, ProducerStateManager,
+    parse_end_txn_marker,
+)
+from storage.recovery import complete_swap, delete_segment_files, recover_segment, remove_leftovers
+from storage import retention
+from storage.segment import LOG_SUFFIX, INT32_MAX, Segment, offset_from_name
+
+logger = logging.getLogger(__name__)
+
+Clock = Callable[[], int]
+
+RECORD_LIST_TOO_LARGE = 18
+
+
+def wall_clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ProducerStateError(StorageError):
+    """A client batch rejected by producer-state validation; `error_code` is Kafka's."""
+
+    def __init__(self, check: ProducerCheck) -> None:
+        super().__init__(check.message or check.error.name)
+        self.check = check
+        self.error_code = int(check.error)
+
+
+@dataclass(slots=True)
+class AppendResult:
+    """What an append did, in the shape a Produce response needs."""
+
+    first_offset: int
+    last_offset: int
+    max_timestamp: int
+    offset_of_max_timestamp: int
+    log_append_time_ms: int  # -1 for CreateTime topics
+    log_start_offset: int
+    record_count: int
+    valid_bytes: int
+    duplicate: bool = False  # an idempotent retry: nothing written, offsets are the original's
+    needs_flush: bool = False  # flush.messages reached: run `flush()` off the event loop
+    rolled: bool = False  # a segment was rolled: the broker may flush up to the new segment
+
+
+@dataclass(slots=True)
+class ReadResult:
+    """Whole batches from one segment (`records` is bytes-like), and the offsets a Fetch
+    response reports."""
+
+    records: bytes | memoryview
+    high_watermark: int
+    log_start_offset: int
+    log_end_offset: int
+
+    @property
+    def size(self) -> int:
+        return len(self.records)
+
+
+class Log:
+    """A partition log on disk. Create it with `Log.open`."""
+
+    def __init__(self, directory: Path, config: LogConfig, clock: Clock, cache: FileCache,
+                 producer_id_expiration_ms: int) -> None:
+        self.dir = Path(directory)
+        self._dirname = str(self.dir)
+        self.config = config
+        self._clock = clock
+        self.cache = cache
+        self._lock = threading.RLock()
+        self._segments: list[Segment] = []
+        self._bases: list[int] = []
+        self._leo = 0
+        self._log_start = 0
+        self._hw = 0
+        self.recovery_point = 0
+        self._truncations = 0
+        self._dir_dirty = False
+        self._last_flush_ms = clock()
+        self._pending_deletes: list[tuple[int, list[str]]] = []
+        self._closed = False
+        self.producer_state = ProducerStateManager(self._dirname, expiration_ms=producer_id_expiration_ms)
+        self.leader_epochs = LeaderEpochCache(self._dirname, load=False)
+        # Offsets below this have been compacted (the cleaner checkpoint of this log).
+        self.cleaner_checkpoint: int | None = None
+
+    # ------------------------------------------------------------------------------------------
+    # opening and recovery
+
+    @classmethod
+    def open(
+        cls, directory: Path | str, config: LogConfig | None = None, *, clock: Clock | None = None,
+        cache: FileCache | None = None, recovery_point: int = 0, log_start_offset: int = 0,
+        high_watermark: int | None = None, clean_shutdown: bool = False,
+        producer_id_expiration_ms: int = DEFAULT_PRODUCER_ID_EXPIRATION_MS,
+    ) -> Log:
+        """Open (creating if needed) the log in `directory`.
+
+        After a clean shutdown the segments are trusted: only file sizes and the active
+        segment's last index entry are read. Otherwise every segment from the one holding
+        `recovery_point` on is scanned, cut at the first invalid byte, and re-indexed.
+        `recovery_point` and `log_start_offset` come from the log dir's checkpoint files.
+        """
+        log = cls(Path(directory), config or LogConfig(), clock or wall_clock_ms,
+                  cache or FileCache(), producer_id_expiration_ms)
+        os.makedirs(log._dirname, exist_ok=True)
+        log._load(recovery_point, log_start_offset, high_watermark, clean_shutdown)
+        return log
+
+    def _load(self, recovery_point: int, log_start: int, hw: int | None, clean: bool) -> None:
+        d = self._dirname
+        cfg = self.config
+        now = self._clock()
+        rebuild: set[int] = set()
+        for swap in remove_leftovers(d):
+            rebuild.add(complete_swap(d, swap))
+        bases = sorted(
+            offset_from_name(n) for n in os.listdir(d)
+            if n.endswith(LOG_SUFFIX) and n[:-len(LOG_SUFFIX)].isdigit()
+        )
+        segs = [
+            Segment.load(d, b, self.cache, index_interval=cfg.index_interval_bytes,
+                         index_max_bytes=cfg.segment_index_bytes, now_ms=now)
+            for b in bases
+        ]
+        if not segs:
+            segs = [self._new_segment(log_start, now)]
+            clean = True
+        self._segments = segs
+        self._bases = [s.base_offset for s in segs]
+        self.leader_epochs = LeaderEpochCache(d)
+
+        if clean:
+            first_scan = len(segs)
+        else:
+            first_scan = max(0, bisect.bisect_right(self._bases, recovery_point) - 1)
+        on_batch = self._recovery_callback()
+        min_offset = 0
+        i = 0
+        while i < len(self._segments):
+            seg = self._segments[i]
+            active = i == len(self._segments) - 1
+            if i >= first_scan or not seg.indexes_ok or seg.base_offset in rebuild:
+                result = recover_segment(seg, self.cache, min_offset=min_offset, on_batch=on_batch,
+                                         active=active, preallocate=True)
+                if result.truncated_bytes and not active:
+                    # Everything after the first invalid byte goes, as in Kafka.
+                    for dead in self._segments[i + 1:]:
+                        logger.warning("deleting %s after corruption in an earlier segment", dead)
+                        delete_segment_files(dead)
+                    del self._segments[i + 1:]
+                    active = True
+                    seg.make_active(now)
+            elif active:
+                try:
+                    seg.make_active(now)
+                    seg.index.sanity_check(max(seg.size, 1))
+                    seg.time_index.sanity_check()
+                except CorruptIndexError as e:
+                    logger.warning("rebuilding indexes of %s: %s", seg, e)
+                    recover_segment(seg, self.cache, min_offset=min_offset, on_batch=on_batch, active=True)
+            if seg.next_offset is not None:
+                min_offset = seg.next_offset
+            else:
+                nxt = self._segments[i + 1].base_offset if i + 1 < len(self._segments) else seg.base_offset
+                min_offset = nxt
+            i += 1
+        self._bases = [s.base_offset for s in self._segments]
+        active_seg = self._segments[-1]
+        self._leo = active_seg.read_next_offset()
+        self._log_start = max(log_start, self._segments[0].base_offset)
+        if self._log_start > self._leo:
+            # The log start checkpoint is ahead of what survived: start over there (Kafka too).
+            self._truncate_fully_locked(self._log_start, now)
+        self.recovery_point = self._leo if clean else min(recovery_point, self._leo)
+        self._hw = self._clamp(hw if hw is not None else self._log_start)
+        self.leader_epochs.truncate_from_end(self._leo)
+        self.leader_epochs.truncate_from_start(self._log_start)
+        if self.leader_epochs.dirty:
+            self.leader_epochs.write(sync=False)
+        self._load_producer_state(clean, now)
+
+    def _recovery_callback(self) -> Callable[[BatchHeader, bytes, int], None]:
+        epochs = self.leader_epochs
+
+        def on_batch(h: BatchHeader, _buf: bytes, _pos: int) -> None:
+            ple = h.partition_leader_epoch
+            if ple >= 0:
+                latest = epochs.latest_epoch
+                if latest is None or ple > latest:
+                    epochs.assign(ple, h.base_offset)
+
+        return on_batch
+
+    def _load_producer_state(self, clean: bool, now: int) -> None:
+        psm = self.producer_state
+        start = psm.load(self._log_start, self._leo, now)
+        if start >= self._leo:
+            psm.map_end_offset = self._leo
+            return
+        if clean and psm.last_snapshot_offset < 0:
+            # Kafka skips the full rebuild after a clean shutdown without snapshots.
+            psm.map_end_offset = self._leo
+            return
+        self._rebuild_producer_state(max(start, self._log_start))
+
+    def _rebuild_producer_state(self, from_offset: int) -> None:
+        """Replay batch headers from `from_offset` to the log end into the producer state."""
+        psm = self.producer_state
+        i = max(0, bisect.bisect_right(self._bases, from_offset) - 1)
+        for seg in self._segments[i:]:
+            pos = seg.find_position(from_offset) if seg.base_offset <= from_offset else 0
+            if pos is None:
+                continue
+            for p, h in seg.iter_headers(pos):
+                if h.base_offset + h.last_offset_delta < from_offset:
+                    continue
+                if h.producer_id >= 0:
+                    self._apply_producer_batch(h, seg, p, h.batch_length + LOG_OVERHEAD, None, h.base_offset)
+        psm.map_end_offset = self._leo
+
+    def _apply_producer_batch(self, h: BatchHeader, seg: Segment | None, pos: int, size: int,
+                              staged: dict[int, ProducerEntry] | None, base_offset: int,
+                              buf: bytes | bytearray | None = None, ts: int | None = None) -> None:
+        psm = self.producer_state
+        timestamp = h.max_timestamp if ts is None else ts
+        if h.attributes & CONTROL_FLAG:
+            data = buf if buf is not None else self.cache.pread(seg.log_ref, size, pos)  # type: ignore[union-attr]
+            marker = parse_end_txn_marker(data, pos if buf is not None else 0, size)
+            if marker is not None:
+                psm.update_end_txn(h.producer_id, h.producer_epoch, marker[1], timestamp, into=staged)
+            return
+        psm.update(
+            h.producer_id, h.producer_epoch, h.base_sequence, h.last_sequence, base_offset,
+            base_offset + h.last_offset_delta, timestamp,
+            bool(h.attributes & TRANSACTIONAL_FLAG), into=staged,
+        )
+
+    def _new_segment(self, base: int, now: int) -> Segment:
+        cfg = self.config
+        return Segment.create(self._dirname, base, self.cache, index_interval=cfg.index_interval_bytes,
+                              index_max_bytes=cfg.segment_index_bytes, now_ms=now)
+
+    # ------------------------------------------------------------------------------------------
+    # offsets
+
+    @property
+    def log_start_offset(self) -> int:
+        return self._log_start
+
+    @property
+    def log_end_offset(self) -> int:
+        return self._leo
+
+    @property
+    def high_watermark(self) -> int:
+        return self._hw
+
+    @high_watermark.setter
+    def high_watermark(self, value: int) -> None:
+        with self._lock:
+            self._hw = self._clamp(value)
+
+    def _clamp(self, value: int) -> int:
+        return max(self._log_start, min(value, self._leo))
+
+    @property
+    def size_in_bytes(self) -> int:
+        return sum(s.size for s in self._segments)
+
+    @property
+    def number_of_segments(self) -> int:
+        return len(self._segments)
+
+    @property
+    def active_segment(self) -> Segment:
+        return self._segments[-1]
+
+    def segments(self) -> list[Segment]:
+        """A snapshot of the segment list (oldest first)."""
+        return list(self._segments)
+
+    @property
+    def closed(self) -> bool:
+        return self._closed
+
+    def _check_open(self) -> None:
+        if self._closed:
+            raise LogClosedError(f"log {self._dirname} is closed")
+
+    # ------------------------------------------------------------------------------------------
+    # appends
+
+    def _validate(self, buf: bytearray) -> list[tuple[int, int, BatchHeader]]:
+        """Validate every batch of a payload before anything is written (all or nothing)."""
+        out = []
+        pos = 0
+        n = len(buf)
+        max_bytes = self.config.max_message_bytes
+        while pos < n:
+            h = validate_batch(buf, pos)
+            size = h.batch_length + LOG_OVERHEAD
+            if size > max_bytes:
+                raise RecordTooLargeError(
+                    f"batch of {size} bytes exceeds max.message.bytes {max_bytes}"
+                )
+            out.append((pos, size, h))
+            pos += size
+        if n > self.config.segment_bytes:
+            err = RecordTooLargeError(f"append of {n} bytes exceeds segment.bytes {self.config.segment_bytes}")
+            err.error_code = RECORD_LIST_TOO_LARGE
+            raise err
+        return out
+
+    def append(
+        self, batches: bytes | bytearray | memoryview, *, leader_epoch: int,
+        log_append_time_ms: int | None = None, validate_producers: bool = True,
+    ) -> AppendResult:
+        """Append as leader: validate, assign offsets, stamp LogAppendTime when configured,
+        check and update producer state, write. The caller's buffer is not modified.
+
+        Raises CorruptRecordError, RecordTooLargeError or ProducerStateError with nothing
+        written. An idempotent retry returns `duplicate=True` with the original offsets.
+        `validate_producers=False` skips sequence checks (Kafka's coordinator appends).
+        """
+        buf = bytearray(batches)
+        found = self._validate(buf)
+        with self._lock:
+            self._check_open()
+            if not found:
+                return AppendResult(-1, -1, NO_TIMESTAMP, -1, -1, self._log_start, 0, 0)
+            now = self._clock()
+            stamp = self.config.log_append_time
+            append_time = (log_append_time_ms if log_append_time_ms is not None else now) if stamp else -1
+            psm = self.producer_state
+            offset = first = self._leo
+            metas: list[tuple[int, int, int]] = []
+            staged: dict[int, ProducerEntry] | None = None
+            max_ts, max_ts_off, records = NO_TIMESTAMP, first, 0
+            for pos, size, h in found:
+                last = offset + h.last_offset_delta
+                ts = append_time if stamp else h.max_timestamp
+                if h.producer_id >= 0:
+                    if validate_producers and not h.attributes & CONTROL_FLAG:
+                        check = psm.check_and_prepare(
+                            h.producer_id, h.producer_epoch, h.base_sequence, h.last_sequence,
+                            bool(h.attributes & TRANSACTIONAL_FLAG), pending=staged,
+                        )
+                        if check.duplicate is not None:
+                            d = check.duplicate
+                            return AppendResult(
+                                d.first_offset, d.last_offset, d.timestamp, d.last_offset,
+                                d.timestamp, self._log_start, 0, 0, duplicate=True,
+                            )
+                        if not check.ok:
+                            raise ProducerStateError(check)
+                    if staged is None:
+                        staged = {}
+                    self._apply_producer_batch(h, None, pos, size, staged, offset, buf, ts)
+                set_base_offset(buf, pos, offset)
+                set_partition_leader_epoch(buf, pos, leader_epoch)
+                if stamp:
+                    set_max_timestamp_log_append(buf, pos, size, append_time)
+                if ts > max_ts:
+                    max_ts, max_ts_off = ts, last
+                metas.append((size, last, ts))
+                records += h.records_count
+                offset = last + 1
+            rolled = self._maybe_roll(len(buf), max_ts, offset - 1, now, first)
+            self._segments[-1].append(buf, metas)
+            self._leo = offset
+            if staged:
+                psm.commit(staged, offset)
+            else:
+                psm.map_end_offset = offset
+            if leader_epoch >= 0:
+                latest = self.leader_epochs.latest_epoch
+                if latest is None or leader_epoch > latest:
+                    self.leader_epochs.assign(leader_epoch, first)
+            return AppendResult(
+                first, offset - 1, max_ts, max_ts_off, append_time, self._log_start, records,
+                len(buf), needs_flush=offset - self.recovery_point >= self.config.flush_messages,
+                rolled=rolled,
+            )
+
+    def append_as_follower(self, batches: bytes | bytearray | memoryview) -> AppendResult:
+        """Append batches that already carry offsets (replication). Offsets must increase and
+        start at or above the log end offset; producer state and epochs follow the batches."""
+        buf = batches if isinstance(batches, (bytes, bytearray)) else bytes(batches)
+        found = self._validate(buf)  # type: ignore[arg-type]
+        with self._lock:
+            self._check_open()
+            if not found:
+                return AppendResult(-1, -1, NO_TIMESTAMP, -1, -1, self._log_start, 0, 0)
+            now = self._clock()
+            expected = self._leo
+            first = found[0][2].base_offset
+            metas = []
+            max_ts, max_ts_off, records = NO_TIMESTAMP, first, 0
+            for _pos, size, h in found:
+                if h.base_offset < expected:
+                    raise OffsetsOutOfOrderError(
+                        f"batch offset {h.base_offset} is below the expected {expected}"
+                    )
+                last = h.base_offset + h.last_offset_delta
+                if h.max_timestamp > max_ts:
+                    max_ts, max_ts_off = h.max_timestamp, last
+                metas.append((size, last, h.max_timestamp))
+                records += h.records_count
+                expected = last + 1
+            rolled = self._maybe_roll(len(buf), max_ts, expected - 1, now, max(first, self._leo))
+            staged: dict[int, ProducerEntry] = {}
+            for pos, size, h in found:
+                if h.producer_id >= 0:
+                    self._apply_producer_batch(h, None, pos, size, staged, h.base_offset, buf)  # type: ignore[arg-type]
+            self._segments[-1].append(buf, metas)
+            self._leo = expected
+            self.producer_state.commit(staged, expected)
+            for _pos, _size, h in found:
+                ple = h.partition_leader_epoch
+                if ple >= 0:
+                    latest = self.leader_epochs.latest_epoch
+                    if latest is None or ple > latest:
+                        self.leader_epochs.assign(ple, h.base_offset)
+            return AppendResult(
+                first, expected - 1, max_ts, max_ts_off, -1, self._log_start, records, len(buf),
+                needs_flush=expected - self.recovery_point >= self.config.flush_messages,
+                rolled=rolled,
+            )
+
+    def _maybe_roll(self, size: int, max_ts: int, last_offset: int, now: int, roll_base: int) -> bool:
+        seg = self._segments[-1]
+        cfg = self.config
+        if seg.size == 0:
+            if seg.fits_offset(last_offset) or seg.base_offset == roll_base:
+                return False
+        else:
+            first_ts = seg.first_batch_timestamp
+            if first_ts is None:
+                first_ts = self._first_batch_timestamp(seg)
+            waited = max_ts - first_ts if first_ts > NO_TIMESTAMP else now - seg.created_ms
+            if not (
+                seg.size > cfg.segment_bytes - size
+                or waited > cfg.segment_ms - cfg.segment_jitter_ms
+                or seg.index.is_full
+                or seg.time_index.is_full
+                or not seg.fits_offset(last_offset)
+            ):
+                return False
+        self._roll_locked(now, max(roll_base, self._leo))
+        return True
+
+    def _first_batch_timestamp(self, seg: Segment) -> int:
+        for _p, _b, _d, _s, ts in seg.scan_headers(0):
+            seg.first_batch_timestamp = ts
+            return ts
+        return NO_TIMESTAMP
+
+    def roll(self) -> int:
+        """Start a new active segment at the log end offset (unless the active one is empty);
+        return its base offset."""
+        with self._lock:
+            self._check_open()
+            seg = self._segments[-1]
+            if seg.size == 0:
+                return seg.base_offset
+            self._roll_locked(self._clock(), self._leo)
+            return self._leo
+
+    def _roll_locked(self, now: int, base: int) -> None:
+        old = self._segments[-1]
+        if old.size == 0:
+            # An empty active segment is replaced rather than kept empty behind the new one.
+            delete_segment_files(old)
+            self._segments.pop()
+            self._bases.pop()
+        else:
+            old.on_become_inactive()
+        seg = self._new_segment(base, now)
+        self._segments.append(seg)
+        self._bases.append(base)
+        self._dir_dirty = True
+        self.producer_state.map_end_offset = self._leo
+        self.producer_state.take_snapshot()
+
+    # ------------------------------------------------------------------------------------------
+    # reads
+
+    def read(
+        self, offset: int, max_bytes: int, *, max_offset: int | None = None,
+        min_one_batch: bool = True,
+    ) -> ReadResult:
+        """Whole batches from the first one containing `offset`, from a single segment, up to
+        `max_bytes` (the first batch is returned whole when `min_one_batch`), excluding
+        batches at or past `max_offset` (e.g. the high watermark).
+
+        Raises OffsetOutOfRangeError below the log start or above the log end offset.
+        """
+        with self._lock:
+            leo = self._leo
+            if offset < self._log_start or offset > leo or self._closed:
+                if self._closed:
+                    raise LogClosedError(f"log {self._dirname} is closed")
+                raise OffsetOutOfRangeError(offset, self._log_start, leo)
+            limit = leo if max_offset is None else min(max_offset, leo)
+            hw, ls = self._hw, self._log_start
+            if offset >= limit or max_bytes < 0:
+                return ReadResult(b"", hw, ls, leo)
+            segs = self._segments
+            i = max(0, bisect.bisect_right(self._bases, offset) - 1)
+            n = len(segs)
+            while i < n:
+                seg = segs[i]
+                start = seg.find_position(offset)
+                if start is None:
+                    i += 1
+                    continue
+                end = seg.size
+                if limit < leo and (i == n - 1 or segs[i + 1].base_offset > limit):
+                    cut = seg.find_position(limit)
+                    if cut is not None:
+                        end = cut
+                if end <= start:
+                    break
+                if end - start > max_bytes:
+                    cut, first_size = seg.boundary_at_or_before(start, start + max_bytes)
+                    if cut == start:
+                        if not min_one_batch:
+                            break
+                        cut = start + first_size
+                    end = cut
+                return ReadResult(seg.read(start, end), hw, ls, leo)
+            return ReadResult(b"", hw, ls, leo)
+
+    # ------------------------------------------------------------------------------------------
+    # timestamps
+
+    def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
+        """(timestamp, offset) of the first batch whose max timestamp is >= `timestamp`
+        (ListOffsets by time), or None when every batch is older.
+
+        Batch granularity: the offset is the batch's base offset (never later than Kafka's
+        record-level answer) and the timestamp its max timestamp.
+        """
+        with self._lock:
+            ls = self._log_start
+            for seg in self._segments:
+                if seg.size == 0 or (seg.next_offset is not None and seg.next_offset <= ls):
+                    continue
+                if seg.largest_timestamp() >= timestamp:
+                    found = seg.find_offset_by_timestamp(timestamp, ls)
+                    if found is not None:
+                        return found
+            return None
+
+    def latest_timestamp(self) -> tuple[int, int] | None:
+        """(max timestamp, last offset of its batch) over the log (ListOffsets MAX_TIMESTAMP),
+        None when the log holds no timestamped batch."""
+        with self._lock:
+            best: tuple[int, int] | None = None
+            for seg in self._segments:
+                if seg.size == 0:
+                    continue
+                ts, off = seg.max_timestamp_and_offset()
+                if ts > NO_TIMESTAMP and (best is None or ts > best[0]):
+                    best = (ts, off)
+            return best
+
+    # ------------------------------------------------------------------------------------------
+    # truncation, DeleteRecords, retention
+
+    def truncate_to(self, offset: int) -> bool:
+        """Remove every batch at or after `offset` (follower truncation). A batch containing
+        `offset` goes whole. Returns whether anything was removed."""
+        with self._lock:
+            self._check_open()
+            if offset >= self._leo:
+                return False
+            now = self._clock()
+            if offset < self._log_start:
+                self._truncate_fully_locked(offset, now)
+                return True
+            # The first segment starts at or below the log start, so it is never doomed here.
+            doomed = [s for s in self._segments if s.base_offset > offset]
+            if doomed:
+                self._segments = self._segments[: len(self._segments) - len(doomed)]
+                self._bases = self._bases[: len(self._segments)]
+                self._schedule_delete(doomed, now)
+            seg = self._segments[-1]
+            seg.truncate_to(offset)
+            seg.make_active(now)
+            self._leo = seg.read_next_offset()
+            self._after_truncation()
+            return True
+
+    def _after_truncation(self) -> None:
+        self._truncations += 1
+        self._hw = min(self._hw, self._leo)
+        self.recovery_point = min(self.recovery_point, self._leo)
+        self.leader_epochs.truncate_from_end(self._leo)
+        psm = self.producer_state
+        psm.delete_snapshots_after(self._leo)
+        start = psm.load(self._log_start, self._leo, self._clock())
+        if start < self._leo:
+            self._rebuild_producer_state(max(start, self._log_start))
+        psm.map_end_offset = self._leo
+
+    def truncate_fully_and_start_at(self, offset: int) -> None:
+        """Drop everything; the log restarts empty at `offset` (a follower far behind)."""
+        with self._lock:
+            self._check_open()
+            self._truncate_fully_locked(offset, self._clock())
+
+    def _truncate_fully_locked(self, offset: int, now: int) -> None:
+        old = self._segments
+        self._segments = []
+        self._schedule_delete(old, now)
+        seg = self._new_segment(offset, now)
+        self._segments = [seg]
+        self._bases = [offset]
+        self._leo = self._log_start = self._hw = offset
+        self.recovery_point = offset
+        self._truncations += 1
+        self._dir_dirty = True
+        self.leader_epochs.clear()
+        self.producer_state.truncate_fully(offset)
+
+    def delete_records_before(self, offset: int) -> int:
+        """DeleteRecords: advance the log start offset to `offset` (at most the high
+        watermark) and delete segments wholly below it. Returns the new log start offset."""
+        with self._lock:
+            self._check_open()
+            if offset > self._hw:
+                raise OffsetOutOfRangeError(offset, self._log_start, self._hw)
+            if offset > self._log_start:
+                self._log_start = offset
+                self.leader_epochs.truncate_from_start(offset)
+            self._delete_segments(retention.log_start_breached(self._segments, self._leo, self._hw, self._log_start))
+            return self._log_start
+
+    def apply_retention(self, now_ms: int | None = None) -> int:
+        """Delete segments past retention.ms / retention.bytes (for `delete` policies) and
+        wholly below the log start offset; purge files whose delete delay has passed.
+        Returns the number of segments deleted."""
+        with self._lock:
+            if self._closed:
+                return 0
+            now = self._clock() if now_ms is None else now_ms
+            cfg = self.config
+            deleted = 0
+            if cfg.delete:
+                deleted += self._delete_segments(retention.size_breached(
+                    self._segments, self._leo, self._hw, cfg.retention_bytes))
+                deleted += self._delete_segments(retention.time_breached(
+                    self._segments, self._leo, self._hw, cfg.retention_ms, now))
+            deleted += self._delete_segments(retention.log_start_breached(
+                self._segments, self._leo, self._hw, self._log_start))
+            self.purge_deleted_files(now)
+            return deleted
+
+    def _delete_segments(self, doomed: list[Segment]) -> int:
+        if not doomed:
+            return 0
+        now = self._clock()
+        if len(doomed) == len(self._segments):
+            # Kafka rolls first so that a (new, empty) active segment always remains.
+            self._roll_locked(now, self._leo)
+        keep = self._segments[len(doomed):]
+        self._segments = keep
+        self._bases = [s.base_offset for s in keep]
+        self._schedule_delete(doomed, now)
+        new_start = max(self._log_start, keep[0].base_offset)
+        if new_start != self._log_start:
+            self._log_start = new_start
+            self._hw = max(self._hw, new_start)
+            self.leader_epochs.truncate_from_start(new_start)
+        self.producer_state.delete_snapshots_before(keep[0].base_offset)
+        return len(doomed)
+
+    def _schedule_delete(self, segs: list[Segment], now: int) -> None:
+        paths: list[str] = []
+        for seg in segs:
+            paths.extend(seg.rename_for_deletion())
+        if paths:
+            self._pending_deletes.append((now + self.config.file_delete_delay_ms, paths))
+
+    def purge_deleted_files(self, now_ms: int | None = None) -> None:
+        """Unlink renamed-away files whose file.delete.delay.ms has passed."""
+        now = self._clock() if now_ms is None else now_ms
+        keep = []
+        for due, paths in self._pending_deletes:
+            if due <= now:
+                for p in paths:
+                    try:
+                        os.unlink(p)
+                    except FileNotFoundError:
+                        pass
+            else:
+                keep.append((due, paths))
+        self._pending_deletes = keep
+
+    # ------------------------------------------------------------------------------------------
+    # durability
+
+    def flush_due(self, now_ms: int) -> bool:
+        """Whether flush.ms has passed since the last flush with data still unflushed."""
+        return self._leo > self.recovery_point and now_ms - self._last_flush_ms >= self.config.flush_ms
+
+    @property
+    def unflushed_messages(self) -> int:
+        return self._leo - self.recovery_point
+
+    def flush(self, up_to: int | None = None) -> int:
+        """fsync the segments holding offsets below `up_to` (default: the log end), their
+        indexes, the leader-epoch checkpoint and the directory; then advance the recovery
+        point. Safe to call from any thread while appends continue. Returns the recovery point.
+        """
+        with self._lock:
+            if self._closed:
+                return self.recovery_point
+            target = self._leo if up_to is None else min(up_to, self._leo)
+            generation = self._truncations
+            dir_dirty, self._dir_dirty = self._dir_dirty, False
+            rp = self.recovery_point
+            paths: list[str] = []
+            segs = self._segments
+            for k, seg in enumerate(segs):
+                upper = segs[k + 1].base_offset if k + 1 < len(segs) else self._leo + 1
+                if upper > rp and seg.base_offset < target:
+                    paths += [seg.log_ref.path, seg.index.ref.path, seg.time_index.ref.path]
+            epochs_dirty = self.leader_epochs.dirty
+        for path in paths:
+            try:
+                fsync_path(path)
+            except FileNotFoundError:
+                pass  # deleted or swapped meanwhile; its data no longer needs to be durable
+        if epochs_dirty:
+            self.leader_epochs.write(sync=True)
+        if dir_dirty:
+            fsync_dir(self._dirname)
+        with self._lock:
+            if generation == self._truncations and target > self.recovery_point:
+                self.recovery_point = target
+            self._last_flush_ms = self._clock()
+            return self.recovery_point
+
+    def close(self) -> None:
+        """Trim indexes, fsync, write the producer snapshot and leader-epoch checkpoint, and
+        release file handles. The log manager then records a clean shutdown."""
+        with self._lock:
+            if self._closed:
+                return
+            active = self._segments[-1]
+            active.on_become_inactive()
+            self.flush()
+            self.producer_state.map_end_offset = self._leo
+            self.producer_state.take_snapshot(sync=True)
+            self.leader_epochs.write(sync=True)
+            self.purge_deleted_files(1 << 62)
+            for seg in self._segments:
+                seg.close_files()
+            fsync_dir(self._dirname)
+            self._closed = True
+
+    def close_without_flush(self) -> None:
+        """Release file handles only (the broker is dying, or the log is being deleted)."""
+        with self._lock:
+            for seg in self._segments:
+                seg.close_files()
+            self._closed = True
+
+    def delete(self) -> None:
+        """Close and remove the whole partition directory."""
+        with self._lock:
+            self.close_without_flush()
+            self._pending_deletes.clear()
+            shutil.rmtree(self._dirname, ignore_errors=True)
+
+    def __repr__(self) -> str:
+        return f"Log({self._dirname}, start={self._log_start}, end={self._leo}, segments={len(self._segments)})"
+

@@ -1,0 +1,384 @@
+"""One log segment: `<base>.log` holding raw batches plus its offset and time indexes.
+
+Segments know how to append batches, find the file position of an offset by the sparse index
+and a short header scan, cut reads at batch boundaries, truncate, and rename themselves away.
+"""
+
+from __future__ import annotations
+
+import os
+import struct
+from typing import Iterator
+
+from protocol.records import HEADER_SIZE, LOG_OVERHEAD, BatchHeader, read_header
+from storage.files import FileCache, FileRef
+from storage.index import NO_TIMESTAMP, OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE, OffsetIndex, TimeIndex
+
+LOG_SUFFIX = ".log"
+INDEX_SUFFIX = ".index"
+TIME_INDEX_SUFFIX = ".timeindex"
+# Aborted-transaction index; written once transactions exist. Segments already carry it
+# through renames and deletions so that nothing else changes when it starts being written.
+TXN_INDEX_SUFFIX = ".txnindex"
+SNAPSHOT_SUFFIX = ".snapshot"
+DELETED_SUFFIX = ".deleted"
+CLEANED_SUFFIX = ".cleaned"
+SWAP_SUFFIX = ".swap"
+
+SEGMENT_SUFFIXES = (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX)
+
+# baseOffset, batchLength, partitionLeaderEpoch, magic, crc, attributes, lastOffsetDelta,
+# baseTimestamp, maxTimestamp: the prefix of the v2 header that scans need.
+_SCAN = struct.Struct(">qiibIhiqq")
+_SCAN_SIZE = _SCAN.size  # 43
+# Short scans (from an index entry to a target) cover about index.interval.bytes; large
+# batches cost one read each since the scan jumps from header to header.
+_SCAN_CHUNK = 8 * 1024
+INT32_MAX = (1 << 31) - 1
+
+
+def file_prefix(offset: int) -> str:
+    """Kafka's file name stem: the base offset zero-padded to 20 digits."""
+    return f"{offset:020d}"
+
+
+def offset_from_name(name: str) -> int:
+    return int(name.split(".", 1)[0])
+
+
+class Segment:
+    """A segment's files and the in-memory facts needed to append to and read from it."""
+
+    __slots__ = (
+        "dir", "base_offset", "log_ref", "index", "time_index", "size", "next_offset",
+        "max_timestamp", "max_timestamp_offset", "bytes_since_index", "first_batch_timestamp",
+        "created_ms", "index_interval", "_cache",
+    )
+
+    def __init__(
+        self, directory: str, base_offset: int, cache: FileCache, *, index_interval: int,
+        index_max_bytes: int, size: int, index_entries: int, time_entries: int, active: bool,
+        created_ms: int,
+    ) -> None:
+        self.dir = directory
+        self.base_offset = base_offset
+        self._cache = cache
+        stem = os.path.join(directory, file_prefix(base_offset))
+        self.log_ref = FileRef(stem + LOG_SUFFIX)
+        self.index = OffsetIndex(
+            FileRef(stem + INDEX_SUFFIX), base_offset, index_max_bytes, cache,
+            entries=index_entries, loaded=active,
+        )
+        self.time_index = TimeIndex(
+            FileRef(stem + TIME_INDEX_SUFFIX), base_offset, index_max_bytes, cache,
+            entries=time_entries, loaded=active,
+        )
+        self.size = size
+        # Exact only for the active segment (and after a scan); None means "not known yet".
+        self.next_offset: int | None = base_offset if size == 0 else None
+        # Max batch timestamp and the last offset of its batch; None until known.
+        self.max_timestamp: int | None = NO_TIMESTAMP if size == 0 else None
+        self.max_timestamp_offset = base_offset
+        self.bytes_since_index = 0
+        self.first_batch_timestamp: int | None = None
+        self.created_ms = created_ms
+        self.index_interval = index_interval
+
+    # -- construction -------------------------------------------------------------------------
+
+    @classmethod
+    def create(
+        cls, directory: str, base_offset: int, cache: FileCache, *, index_interval: int,
+        index_max_bytes: int, now_ms: int, preallocate_index: bool = True,
+    ) -> Segment:
+        """A new empty active segment; any files left at this base offset are emptied."""
+        seg = cls(
+            directory, base_offset, cache, index_interval=index_interval,
+            index_max_bytes=index_max_bytes, size=0, index_entries=0, time_entries=0,
+            active=True, created_ms=now_ms,
+        )
+        cache.truncate(seg.log_ref, 0)
+        cache.truncate(seg.index.ref, 0)
+        cache.truncate(seg.time_index.ref, 0)
+        if preallocate_index:
+            seg.index.preallocate()
+            seg.time_index.preallocate()
+        return seg
+
+    @classmethod
+    def load(
+        cls, directory: str, base_offset: int, cache: FileCache, *, index_interval: int,
+        index_max_bytes: int, now_ms: int,
+    ) -> Segment:
+        """An existing segment, from file sizes only: nothing is read until needed."""
+        stem = os.path.join(directory, file_prefix(base_offset))
+        log_stat = os.stat(stem + LOG_SUFFIX)
+        try:
+            index_size = os.stat(stem + INDEX_SUFFIX).st_size
+        except FileNotFoundError:
+            index_size = -1
+        try:
+            time_size = os.stat(stem + TIME_INDEX_SUFFIX).st_size
+        except FileNotFoundError:
+            time_size = -1
+        seg = cls(
+            directory, base_offset, cache, index_interval=index_interval,
+            index_max_bytes=index_max_bytes, size=log_stat.st_size,
+            index_entries=max(0, index_size) // OFFSET_ENTRY_SIZE,
+            time_entries=max(0, time_size) // TIME_ENTRY_SIZE, active=False,
+            created_ms=int(log_stat.st_mtime * 1000) if log_stat.st_size else now_ms,
+        )
+        if index_size < 0 or time_size < 0 or index_size % OFFSET_ENTRY_SIZE or time_size % TIME_ENTRY_SIZE:
+            seg.index.entries = -1  # marks "indexes unusable, rebuild before use"
+        return seg
+
+    @property
+    def indexes_ok(self) -> bool:
+        return self.index.entries >= 0
+
+    @property
+    def stem(self) -> str:
+        return os.path.join(self.dir, file_prefix(self.base_offset))
+
+    # -- appends ------------------------------------------------------------------------------
+
+    def append(self, data: bytes | bytearray | memoryview, metas: list[tuple[int, int, int]]) -> None:
+        """Write `data` (whole batches) at the end; `metas` holds (size, last_offset, max_ts)
+        per batch, in order. Index entries follow Kafka: one every index.interval.bytes."""
+        pos = self.size
+        self._cache.pwrite(self.log_ref, data, pos)
+        interval = self.index_interval
+        max_ts = self.max_timestamp if self.max_timestamp is not None else self._load_max_timestamp()
+        max_off = self.max_timestamp_offset
+        since = self.bytes_since_index
+        last_offset = self.base_offset
+        if pos == 0 and metas:
+            self.first_batch_timestamp = metas[0][2]
+        for size, last_offset, ts in metas:
+            if ts > max_ts:
+                max_ts = ts
+                max_off = last_offset
+            if since > interval:
+                self.index.append(last_offset, pos)
+                self.time_index.maybe_append(max_ts, max_off)
+                since = 0
+            since += size
+            pos += size
+        self.max_timestamp = max_ts
+        self.max_timestamp_offset = max_off
+        self.bytes_since_index = since
+        self.size = pos
+        self.next_offset = last_offset + 1
+
+    def fits_offset(self, offset: int) -> bool:
+        """Whether `offset` can be stored relative to the base as an int32 (Kafka's limit)."""
+        return 0 <= offset - self.base_offset <= INT32_MAX
+
+    # -- facts loaded lazily ------------------------------------------------------------------
+
+    def _load_max_timestamp(self) -> int:
+        ts, off = self.time_index.last_entry()
+        self.max_timestamp = ts
+        self.max_timestamp_offset = off
+        return ts
+
+    def largest_timestamp(self) -> int:
+        """Max batch timestamp, or the file's mtime when no batch has one (as Kafka does)."""
+        ts = self.max_timestamp if self.max_timestamp is not None else self._load_max_timestamp()
+        if ts > NO_TIMESTAMP:
+            return ts
+        try:
+            return int(os.stat(self.log_ref.path).st_mtime * 1000)
+        except FileNotFoundError:
+            return 0
+
+    def max_timestamp_and_offset(self) -> tuple[int, int]:
+        ts = self.max_timestamp if self.max_timestamp is not None else self._load_max_timestamp()
+        return ts, self.max_timestamp_offset
+
+    def read_next_offset(self) -> int:
+        """The offset after the last batch: last index entry, then a short scan to the end."""
+        if self.next_offset is not None:
+            return self.next_offset
+        offset, pos = self.index.last_entry()
+        nxt = self.base_offset
+        since = 0
+        entry_pos = pos
+        for p, base, last_delta, size, _ts in self.scan_headers(pos):
+            nxt = base + last_delta + 1
+            since = p + size - entry_pos
+        if nxt == self.base_offset and pos > 0:
+            nxt = offset + 1
+        self.next_offset = nxt
+        self.bytes_since_index = since if self.index.entries else self.size
+        return nxt
+
+    # -- scans --------------------------------------------------------------------------------
+
+    def scan_headers(
+        self, start: int, end: int | None = None, chunk: int = _SCAN_CHUNK,
+    ) -> Iterator[tuple[int, int, int, int, int]]:
+        """Yield (position, base_offset, last_offset_delta, size, max_timestamp) of the complete
+        batches from `start` to `end` (default: the segment size). Reads in chunks; stops at a
+        truncated or nonsensical header, which only recovery should meet."""
+        end = self.size if end is None else end
+        cache = self._cache
+        ref = self.log_ref
+        unpack = _SCAN.unpack_from
+        pos = start
+        while pos < end:
+            want = min(chunk, end - pos)
+            buf = cache.pread(ref, want, pos)
+            n = len(buf)
+            i = 0
+            while n - i >= _SCAN_SIZE:
+                base, length, _ple, _magic, _crc, _attrs, delta, _bts, max_ts = unpack(buf, i)
+                size = length + LOG_OVERHEAD
+                if size < HEADER_SIZE or pos + i + size > end:
+                    return
+                yield pos + i, base, delta, size, max_ts
+                i += size
+            if i == 0:
+                return
+            pos += i
+
+    def iter_headers(self, start: int, chunk: int = 1024 * 1024) -> Iterator[tuple[int, BatchHeader]]:
+        """Yield (position, header) of each complete batch from `start` to the end."""
+        cache = self._cache
+        ref = self.log_ref
+        end = self.size
+        pos = start
+        while end - pos >= HEADER_SIZE:
+            buf = cache.pread(ref, min(chunk, end - pos), pos)
+            n = len(buf)
+            i = 0
+            while n - i >= HEADER_SIZE:
+                h = read_header(buf, i)
+                size = h.batch_length + LOG_OVERHEAD
+                if size < HEADER_SIZE or pos + i + size > end:
+                    return
+                yield pos + i, h
+                i += size
+            if i == 0:
+                return
+            pos += i
+
+    def find_position(self, offset: int, end: int | None = None) -> int | None:
+        """File position of the first batch whose last offset is >= `offset`; None if none."""
+        _o, pos = self.index.lookup(offset)
+        for p, base, delta, _size, _ts in self.scan_headers(pos, end):
+            if base + delta >= offset:
+                return p
+        return None
+
+    def boundary_at_or_before(self, start: int, limit: int) -> tuple[int, int]:
+        """Given a batch start `start`, return (cut, first_size): `cut` is the end of the last
+        whole batch ending at or before `limit`, `first_size` the size of the batch at `start`."""
+        _o, p = self.index.lookup_position(limit)
+        first_size = self._batch_size_at(start)
+        cut = start + first_size
+        if cut > limit:
+            return start, first_size
+        scan_from = max(p, cut)
+        if scan_from > cut:
+            # The index entry is a batch start we know; every batch before it ends before it.
+            cut = scan_from
+        for p2, _b, _d, size, _ts in self.scan_headers(scan_from, limit):
+            cut = p2 + size
+        return cut, first_size
+
+    def _batch_size_at(self, pos: int) -> int:
+        head = self._cache.pread(self.log_ref, 12, pos)
+        return struct.unpack_from(">i", head, 8)[0] + LOG_OVERHEAD
+
+    def find_offset_by_timestamp(self, timestamp: int, start_offset: int) -> tuple[int, int] | None:
+        """(batch max timestamp, batch base offset, clamped to start_offset) of the first batch
+        at or after start_offset whose max timestamp is >= `timestamp`."""
+        _t, off = self.time_index.lookup(timestamp)
+        _o, pos = self.index.lookup(max(off, start_offset))
+        for _p, base, delta, _size, max_ts in self.scan_headers(pos):
+            if max_ts >= timestamp and base + delta >= start_offset:
+                return max_ts, max(base, start_offset)
+        return None
+
+    def read(self, start: int, end: int) -> bytes:
+        return self._cache.pread(self.log_ref, end - start, start)
+
+    # -- truncation ---------------------------------------------------------------------------
+
+    def truncate_to(self, offset: int) -> int:
+        """Remove every batch whose last offset is >= `offset`; return the bytes removed."""
+        pos = self.find_position(offset)
+        if pos is None:
+            return 0
+        removed = self.size - pos
+        self.index.truncate_to(offset)
+        self.time_index.truncate_to(offset)
+        self._cache.truncate(self.log_ref, pos)
+        self.size = pos
+        self._recompute_tail()
+        return removed
+
+    def _recompute_tail(self) -> None:
+        """After a truncation: exact next offset, max timestamp and bytes since the last entry."""
+        ts, ts_off = self.time_index.last_entry()
+        entry_offset, entry_pos = self.index.last_entry()
+        nxt = self.base_offset
+        since = 0
+        for p, base, delta, size, max_ts in self.scan_headers(entry_pos):
+            nxt = base + delta + 1
+            since = p + size - entry_pos
+            if max_ts > ts:
+                ts, ts_off = max_ts, base + delta
+        if nxt == self.base_offset and entry_pos > 0:
+            nxt = entry_offset + 1
+        self.next_offset = nxt
+        self.max_timestamp = ts
+        self.max_timestamp_offset = ts_off
+        self.bytes_since_index = since if self.index.entries else self.size
+        if self.size == 0:
+            self.first_batch_timestamp = None
+
+    # -- lifecycle ----------------------------------------------------------------------------
+
+    def make_active(self, now_ms: int, preallocate_index: bool = True) -> None:
+        """Become the segment appends go to (after a reopen or a truncation)."""
+        self.read_next_offset()
+        self.index.pin()
+        self.time_index.pin()
+        if self.max_timestamp is None:
+            self._load_max_timestamp()
+        if preallocate_index:
+            self.index.preallocate()
+            self.time_index.preallocate()
+
+    def on_become_inactive(self) -> None:
+        """On roll: record the final max timestamp, trim the preallocated indexes (as Kafka)."""
+        if self.max_timestamp is not None and self.max_timestamp > NO_TIMESTAMP:
+            self.time_index.maybe_append(self.max_timestamp, self.max_timestamp_offset, skip_full_check=True)
+        self.index.trim()
+        self.time_index.trim()
+        self.index.unpin()
+        self.time_index.unpin()
+
+    def paths(self) -> list[str]:
+        stem = self.stem
+        return [stem + s for s in SEGMENT_SUFFIXES if os.path.exists(stem + s)]
+
+    def close_files(self) -> None:
+        for ref in (self.log_ref, self.index.ref, self.time_index.ref):
+            self._cache.close(ref)
+        self._cache.forget_index(self.index)
+        self._cache.forget_index(self.time_index)
+
+    def rename_for_deletion(self) -> list[str]:
+        """Close and rename every file of the segment to `*.deleted`; return the new paths."""
+        self.close_files()
+        renamed = []
+        for path in self.paths():
+            os.replace(path, path + DELETED_SUFFIX)
+            renamed.append(path + DELETED_SUFFIX)
+        return renamed
+
+    def __repr__(self) -> str:
+        return f"Segment(base={self.base_offset}, size={self.size})"
