@@ -176,7 +176,11 @@ class Log:
             if i >= first_scan or not seg.indexes_ok or seg.base_offset in rebuild:
                 result = recover_segment(seg, self.cache, min_offset=min_offset, on_batch=on_batch,
                                          active=active, preallocate=True)
-                if result.truncated_bytes and not active:
+                # Offsets are dense unless compaction thinned them: a segment that ends short of
+                # the next one's base lost its tail even if what remains is valid.
+                gap = (not active and not cfg.compact
+                       and seg.next_offset != self._segments[i + 1].base_offset)
+                if (result.truncated_bytes or gap) and not active:
                     # Everything after the first invalid byte goes, as in Kafka.
                     for dead in self._segments[i + 1:]:
                         logger.warning("deleting %s after corruption in an earlier segment", dead)
@@ -731,6 +735,12 @@ class Log:
             else:
                 keep.append((due, paths))
         self._pending_deletes = keep
+
+    def remove_expired_producers(self, now_ms: int | None = None) -> int:
+        """Forget producers idle longer than producer.id.expiration.ms (Kafka checks every
+        producer.id.expiration.check.interval.ms)."""
+        with self._lock:
+            return self.producer_state.remove_expired(self._clock() if now_ms is None else now_ms)
 
     # ------------------------------------------------------------------------------------------
     # durability
