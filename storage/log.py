@@ -278,6 +278,14 @@ class Log:
         return Segment.create(self._dirname, base, self.cache, index_interval=cfg.index_interval_bytes,
                               index_max_bytes=cfg.segment_index_bytes, now_ms=now)
 
+    def update_config(self, config: LogConfig) -> None:
+        """Apply changed topic configs (IncrementalAlterConfigs); they act from the next
+        append, roll or retention pass, as in Kafka."""
+        with self._lock:
+            self.config = config
+            for seg in self._segments:
+                seg.index_interval = config.index_interval_bytes
+
     # ------------------------------------------------------------------------------------------
     # offsets
 
@@ -627,6 +635,10 @@ class Log:
             seg.truncate_to(offset)
             seg.make_active(now)
             self._leo = seg.read_next_offset()
+            if self._leo < self._log_start:
+                # The batch holding `offset` also held the log start: nothing visible is left.
+                self._truncate_fully_locked(self._log_start, now)
+                return True
             self._after_truncation()
             return True
 
