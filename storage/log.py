@@ -20,8 +20,9 @@ from typing import Callable
 
 from protocol.errors import CorruptRecordError
 from protocol.records import (
-    CONTROL_FLAG, HEADER_SIZE, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader,
-    set_base_offset, set_max_timestamp_log_append, set_partition_leader_epoch, validate_batch,
+    CONTROL_FLAG, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader, decode_records,
+    parse_end_txn_marker, set_base_offset, set_max_timestamp_log_append,
+    set_partition_leader_epoch, validate_batch,
 )
 from storage.config import LogConfig
 from storage.errors import (
@@ -32,7 +33,6 @@ from storage.index import NO_TIMESTAMP, CorruptIndexError
 from storage.leader_epoch import LeaderEpochCache
 from storage.producer_state import (
     DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerCheck, ProducerEntry, ProducerStateManager,
-    parse_end_txn_marker,
 )
 from storage.recovery import complete_swap, delete_segment_files, recover_segment, remove_leftovers
 from storage import retention
@@ -263,9 +263,14 @@ class Log:
         timestamp = h.max_timestamp if ts is None else ts
         if h.attributes & CONTROL_FLAG:
             data = buf if buf is not None else self.cache.pread(seg.log_ref, size, pos)  # type: ignore[union-attr]
-            marker = parse_end_txn_marker(data, pos if buf is not None else 0, size)
+            try:
+                recs = decode_records(data, pos if buf is not None else 0, verify_crc=False)
+                marker = parse_end_txn_marker(recs[0]) if recs else None
+            except CorruptRecordError:
+                marker = None  # not a transaction marker (e.g. a leader-change record)
             if marker is not None:
-                psm.update_end_txn(h.producer_id, h.producer_epoch, marker[1], timestamp, into=staged)
+                psm.update_end_txn(h.producer_id, h.producer_epoch, marker.coordinator_epoch,
+                                   timestamp, into=staged)
             return
         psm.update(
             h.producer_id, h.producer_epoch, h.base_sequence, h.last_sequence, base_offset,
@@ -581,12 +586,8 @@ class Log:
     # timestamps
 
     def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
-        """(timestamp, offset) of the first batch whose max timestamp is >= `timestamp`
-        (ListOffsets by time), or None when every batch is older.
-
-        Batch granularity: the offset is the batch's base offset (never later than Kafka's
-        record-level answer) and the timestamp its max timestamp.
-        """
+        """(timestamp, offset) of the first record whose timestamp is >= `timestamp`
+        (ListOffsets by time), or None when every record is older."""
         with self._lock:
             ls = self._log_start
             for seg in self._segments:
@@ -599,17 +600,19 @@ class Log:
             return None
 
     def latest_timestamp(self) -> tuple[int, int] | None:
-        """(max timestamp, last offset of its batch) over the log (ListOffsets MAX_TIMESTAMP),
-        None when the log holds no timestamped batch."""
+        """(max timestamp, offset of the first record carrying it) over the log (ListOffsets
+        MAX_TIMESTAMP), None when the log holds no timestamped record."""
         with self._lock:
-            best: tuple[int, int] | None = None
+            best: tuple[int, int, Segment] | None = None
             for seg in self._segments:
                 if seg.size == 0:
                     continue
                 ts, off = seg.max_timestamp_and_offset()
                 if ts > NO_TIMESTAMP and (best is None or ts > best[0]):
-                    best = (ts, off)
-            return best
+                    best = (ts, off, seg)
+            if best is None:
+                return None
+            return best[2].record_with_timestamp(best[0], best[1])
 
     # ------------------------------------------------------------------------------------------
     # truncation, DeleteRecords, retention

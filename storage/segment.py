@@ -10,7 +10,10 @@ import os
 import struct
 from typing import Iterator
 
-from protocol.records import HEADER_SIZE, LOG_OVERHEAD, BatchHeader, read_header
+from protocol.errors import CorruptRecordError
+from protocol.records import (
+    HEADER_SIZE, LOG_OVERHEAD, BatchHeader, decode_batch, read_header, record_timestamp,
+)
 from storage.files import FileCache, FileRef
 from storage.index import NO_TIMESTAMP, OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE, OffsetIndex, TimeIndex
 
@@ -292,14 +295,42 @@ class Segment:
         return struct.unpack_from(">i", head, 8)[0] + LOG_OVERHEAD
 
     def find_offset_by_timestamp(self, timestamp: int, start_offset: int) -> tuple[int, int] | None:
-        """(batch max timestamp, batch base offset, clamped to start_offset) of the first batch
-        at or after start_offset whose max timestamp is >= `timestamp`."""
+        """(timestamp, offset) of the first record at or after `start_offset` whose timestamp
+        is >= `timestamp`: the time index narrows the scan, then one batch is decoded."""
         _t, off = self.time_index.lookup(timestamp)
         _o, pos = self.index.lookup(max(off, start_offset))
-        for _p, base, delta, _size, max_ts in self.scan_headers(pos):
-            if max_ts >= timestamp and base + delta >= start_offset:
-                return max_ts, max(base, start_offset)
+        for p, base, delta, size, max_ts in self.scan_headers(pos):
+            if max_ts < timestamp or base + delta < start_offset:
+                continue
+            found = self._first_record_at(p, size, lambda t, o: t >= timestamp and o >= start_offset)
+            if found is not None:
+                return found
         return None
+
+    def _first_record_at(self, pos: int, size: int, accept) -> tuple[int, int] | None:
+        """(timestamp, offset) of the first record of the batch at `pos` that `accept`s; a
+        batch that cannot be decoded answers at batch level (max timestamp, base offset)."""
+        data = self._cache.pread(self.log_ref, size, pos)
+        try:
+            header, records = decode_batch(data, 0, verify_crc=False)
+        except CorruptRecordError:
+            h = read_header(data, 0)
+            return (h.max_timestamp, h.base_offset) if accept(h.max_timestamp, h.last_offset) else None
+        for r in records:
+            ts, off = record_timestamp(header, r), header.base_offset + r.offset_delta
+            if accept(ts, off):
+                return ts, off
+        return None
+
+    def record_with_timestamp(self, timestamp: int, batch_last_offset: int) -> tuple[int, int]:
+        """(timestamp, offset) of the first record carrying `timestamp` in the batch that ends
+        at `batch_last_offset` (ListOffsets MAX_TIMESTAMP answers at record level)."""
+        pos = self.find_position(batch_last_offset)
+        if pos is not None:
+            found = self._first_record_at(pos, self._batch_size_at(pos), lambda t, _o: t == timestamp)
+            if found is not None:
+                return found
+        return timestamp, batch_last_offset
 
     def read(self, start: int, end: int) -> bytes:
         return self._cache.pread(self.log_ref, end - start, start)

@@ -196,6 +196,20 @@ def test_retention_respects_high_watermark(tmp_path):
     assert log.apply_retention() == 2
 
 
+def test_timestamps_at_record_level(tmp_path):
+    log = Log.open(tmp_path / "t-0", small_config())
+    log.append(make_batch(4, timestamps=[100, 300, 200, 400]), leader_epoch=0)
+    log.append(make_batch(3, timestamps=[500, 900, 600]), leader_epoch=0)
+    log.append(make_batch(1, timestamps=[50]), leader_epoch=0)
+    assert log.offset_for_timestamp(150) == (300, 1)
+    assert log.offset_for_timestamp(301) == (400, 3)
+    assert log.offset_for_timestamp(700) == (900, 5)
+    assert log.latest_timestamp() == (900, 5)
+    log.high_watermark = 8
+    log.delete_records_before(2)
+    assert log.offset_for_timestamp(150) == (200, 2)
+
+
 def test_offset_for_timestamp_and_max(tmp_path):
     log = Log.open(tmp_path / "t-0", small_config())
     for i in range(30):
