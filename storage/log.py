@@ -36,7 +36,10 @@ from storage.producer_state import (
 )
 from storage.recovery import complete_swap, delete_segment_files, recover_segment, remove_leftovers
 from storage import retention
-from storage.segment import LOG_SUFFIX, INT32_MAX, Segment, offset_from_name
+from storage.segment import (
+    CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, Segment, file_prefix,
+    offset_from_name,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -116,6 +119,7 @@ class Log:
         self.leader_epochs = LeaderEpochCache(self._dirname, load=False)
         # Offsets below this have been compacted (the cleaner checkpoint of this log).
         self.cleaner_checkpoint: int | None = None
+        self.latest_delete_horizon = -1
 
     # ------------------------------------------------------------------------------------------
     # opening and recovery
@@ -756,6 +760,41 @@ class Log:
         producer.id.expiration.check.interval.ms)."""
         with self._lock:
             return self.producer_state.remove_expired(self._clock() if now_ms is None else now_ms)
+
+    # ------------------------------------------------------------------------------------------
+    # compaction
+
+    def swap_cleaned_segment(self, old: list[Segment], base: int, generation: int) -> bool:
+        """Replace consecutive inactive segments `old` by the cleaned segment whose files
+        `<base>.{log,index,timeindex}.cleaned` are written and fsynced. Called by the cleaner
+        thread; the lock is held only for the renames. False if the log changed meanwhile.
+
+        Crash safety: `.cleaned` files are garbage; once `<base>.log.swap` exists the cleaned
+        segment wins and recovery finishes the swap (see recovery.complete_swap).
+        """
+        with self._lock:
+            if self._closed or generation != self._truncations:
+                return False
+            segs = self._segments
+            try:
+                i = next(k for k, s in enumerate(segs) if s is old[0])
+            except StopIteration:
+                return False
+            if i + len(old) >= len(segs) or any(segs[i + k] is not s for k, s in enumerate(old)):
+                return False
+            stem = os.path.join(self._dirname, file_prefix(base))
+            for suffix in (INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX):
+                os.replace(stem + suffix + CLEANED_SUFFIX, stem + suffix + SWAP_SUFFIX)
+            self._schedule_delete(old, self._clock())
+            for suffix in (INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX):
+                os.replace(stem + suffix + SWAP_SUFFIX, stem + suffix)
+            cfg = self.config
+            seg = Segment.load(self._dirname, base, self.cache, index_interval=cfg.index_interval_bytes,
+                               index_max_bytes=cfg.segment_index_bytes, now_ms=self._clock())
+            self._segments = segs[:i] + [seg] + segs[i + len(old):]
+            self._bases = [s.base_offset for s in self._segments]
+            self._dir_dirty = True
+            return True
 
     # ------------------------------------------------------------------------------------------
     # durability
