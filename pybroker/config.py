@@ -7,6 +7,7 @@ import ipaddress
 import logging
 import os
 import re
+import socket
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from enum import IntEnum
@@ -237,6 +238,11 @@ class Listener:
     def bind_host(self) -> str | None:
         """Host for socket binding: None binds every interface."""
         return self.host or None
+
+    @property
+    def advertised_host(self) -> str:
+        """Host to publish: an empty host stands for this machine's name, as in Kafka."""
+        return self.host or socket.getfqdn()
 
     def __str__(self) -> str:
         host = f"[{self.host}]" if ":" in self.host else self.host
@@ -974,8 +980,6 @@ def validate_topic_config(name: str, value: str | None) -> str | None:
     if name == "remote.storage.enable" and typed:
         raise ConfigError(name, value, "Tiered Storage functionality is disabled in the broker. "
                           "Topic cannot be configured with remote log storage.")
-    if definition.type is ConfigType.DOUBLE:
-        return str(value).strip()
     return to_config_string(typed, definition.type)
 
 

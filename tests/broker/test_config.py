@@ -619,6 +619,8 @@ class TestTopicConfigValidation:
             ("compression.type", "zstd", "zstd"),
             ("message.timestamp.type", "LogAppendTime", "LogAppendTime"),
             ("min.cleanable.dirty.ratio", "0.1", "0.1"),
+            ("min.cleanable.dirty.ratio", "5e-1", "0.5"),
+            ("min.cleanable.dirty.ratio", "1d", "1.0"),
             ("max.message.bytes", "2000000", "2000000"),
             ("segment.bytes", "1048576", "1048576"),
             ("remote.storage.enable", "false", "false"),
