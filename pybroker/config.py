@@ -911,10 +911,11 @@ class BrokerConfig:
     # -- DescribeConfigs
 
     def describe(self, keys: list[str] | None = None, *, include_internal: bool = False) -> list[ConfigEntry]:
-        """Broker config entries as DescribeConfigs returns them (all keys when `keys` is None)."""
+        """Broker config entries as DescribeConfigs returns them: all keys when `keys` is None,
+        else the requested ones that exist (Kafka leaves out names it does not know)."""
         if keys is None:
             keys = [k for k, d in BROKER_CONFIGS.items() if include_internal or not d.internal]
-        return [self.describe_one(key) for key in keys]
+        return [self.describe_one(key) for key in keys if key in BROKER_CONFIGS]
 
     def describe_one(self, key: str) -> ConfigEntry:
         definition = BROKER_CONFIGS.get(key)

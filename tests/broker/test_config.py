@@ -598,6 +598,12 @@ class TestBrokerDescribe:
         names = {e.name for e in broker().describe()}
         assert "num.partitions" in names and "unstable.api.versions.enable" not in names
 
+    def test_describe_requested_keys_leaves_out_unknown_ones(self) -> None:
+        entries = broker().describe(["num.partitions", "no.such.key"])
+        assert [e.name for e in entries] == ["num.partitions"]
+        view = effective_topic_config({}, broker())
+        assert [e.name for e in view.describe(["retention.ms", "nope"])] == ["retention.ms"]
+
     def test_update_modes(self) -> None:
         assert BROKER_CONFIGS["listeners"].update_mode is UpdateMode.PER_BROKER
         assert BROKER_CONFIGS["log.retention.ms"].update_mode is UpdateMode.CLUSTER_WIDE
