@@ -449,11 +449,23 @@ class BrokerConfig:
     """
 
     def __init__(self, *, values: dict[str, Any], explicit: Mapping[str, str],
-                 builtin: set[str], passthrough: Mapping[str, str]) -> None:
-        self._values = values
+                 builtin: set[str], passthrough: Mapping[str, str],
+                 dynamic_broker: Mapping[str, str] | None = None,
+                 dynamic_default: Mapping[str, str] | None = None) -> None:
+        self._base = (dict(values), set(builtin))  # before dynamic configs and derivation
         self._explicit = dict(explicit)
-        self._builtin = builtin
         self._passthrough = dict(passthrough)
+        self._dynamic_broker = dict(dynamic_broker or {})
+        self._dynamic_default = dict(dynamic_default or {})
+        # Keys given anywhere (file, overrides, dynamic), with the value that wins.
+        self._given = {**self._explicit, **self._dynamic_default, **self._dynamic_broker}
+        values = dict(values)
+        builtin = set(builtin)
+        for key in {**self._dynamic_default, **self._dynamic_broker}:
+            values[key] = BROKER_CONFIGS[key].parse(self._given[key])
+            builtin.discard(key)
+        self._values = values
+        self._builtin = builtin
         self._derive()
         self._validate()
 
@@ -534,8 +546,8 @@ class BrokerConfig:
         # listener.security.protocol.map, with Kafka's implicit CONTROLLER:PLAINTEXT mapping when
         # the map was not given and nothing uses SSL or SASL.
         proto_map = parse_security_protocol_map(v["listener.security.protocol.map"])
-        if "listener.security.protocol.map" not in self._explicit:
-            listeners_text = self._explicit.get("listeners", "")
+        if "listener.security.protocol.map" not in self._given:
+            listeners_text = self._given.get("listeners", "")
             listener_names = {
                 m.group(1).strip().upper()
                 for m in (_ENDPOINT_RE.match(p.strip()) for p in listeners_text.split(","))
@@ -547,7 +559,7 @@ class BrokerConfig:
                     proto_map.setdefault(name, "PLAINTEXT")
         self._protocol_map = proto_map
 
-        if "listeners" in self._explicit:
+        if "listeners" in self._given:
             listeners_value = v["listeners"]
         else:
             parts = []
@@ -725,10 +737,10 @@ class BrokerConfig:
                                       "The listeners config must only contain KRaft controller listeners from "
                                       "controller.listener.names when process.roles=controller")
 
-        if "inter.broker.listener.name" in self._explicit and "security.inter.broker.protocol" in self._explicit:
+        if "inter.broker.listener.name" in self._given and "security.inter.broker.protocol" in self._given:
             raise ConfigError("inter.broker.listener.name", v["inter.broker.listener.name"],
                               "Only one of inter.broker.listener.name and security.inter.broker.protocol should be set.")
-        if roles == {"controller"} and "inter.broker.listener.name" in self._explicit \
+        if roles == {"controller"} and "inter.broker.listener.name" in self._given \
                 and self.inter_broker_listener_name in names:
             raise ConfigError("controller.listener.names", v["controller.listener.names"],
                               "controller.listener.names must not contain an explicitly set "
@@ -789,16 +801,63 @@ class BrokerConfig:
         return {**self._explicit, **self._passthrough}
 
     def is_set(self, key: str) -> bool:
-        """True when the properties file or an override gave this key."""
-        return key in self._explicit or key in self._passthrough
+        """True when the properties file, an override or a dynamic config gave this key."""
+        return key in self._given or key in self._passthrough
 
     def source_of(self, key: str) -> ConfigSource:
-        """STATIC_BROKER_CONFIG for values from the properties file or overrides, else DEFAULT_CONFIG."""
-        if self.is_set(key):
+        """DYNAMIC_BROKER_CONFIG or DYNAMIC_DEFAULT_BROKER_CONFIG for values set with AlterConfigs,
+        STATIC_BROKER_CONFIG for values from the properties file or overrides, else DEFAULT_CONFIG."""
+        if key in self._dynamic_broker:
+            return ConfigSource.DYNAMIC_BROKER_CONFIG
+        if key in self._dynamic_default:
+            return ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+        if key in self._explicit or key in self._passthrough:
             return ConfigSource.STATIC_BROKER_CONFIG
         if key in self._values:
             return ConfigSource.DEFAULT_CONFIG
         return ConfigSource.UNKNOWN
+
+    def with_dynamic(self, broker_configs: Mapping[str, str | None] | None = None,
+                     cluster_defaults: Mapping[str, str | None] | None = None) -> BrokerConfig:
+        """This config with dynamic broker configs applied: `broker_configs` set for this node
+        (AlterConfigs on broker "<node.id>") over `cluster_defaults` (broker ""), both over the
+        static values. Read-only and unknown keys are ignored, as they cannot change at run time.
+        Raises ConfigError if a value is invalid."""
+
+        def usable(mapping: Mapping[str, str | None] | None) -> dict[str, str]:
+            result = {}
+            for key, value in (mapping or {}).items():
+                definition = BROKER_CONFIGS.get(key)
+                if value is None or definition is None or definition.read_only:
+                    if value is not None:
+                        log.debug("dynamic broker config %r ignored", key)
+                    continue
+                result[key] = _to_raw(value)
+            return result
+
+        values, builtin = self._base
+        return BrokerConfig(values=values, explicit=self._explicit, builtin=builtin,
+                            passthrough=self._passthrough, dynamic_broker=usable(broker_configs),
+                            dynamic_default=usable(cluster_defaults))
+
+    def synonym_chain(self, names: tuple[str, ...] | list[str]) -> list[ConfigSynonym]:
+        """Where each of `names` is set, in Kafka's order: per-broker dynamic, cluster-wide dynamic,
+        static (file or override), then defaults; within each level in the order of `names`."""
+        chain: list[ConfigSynonym] = []
+        levels = (
+            (self._dynamic_broker, ConfigSource.DYNAMIC_BROKER_CONFIG),
+            (self._dynamic_default, ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG),
+            (self._explicit, ConfigSource.STATIC_BROKER_CONFIG),
+        )
+        for mapping, source in levels:
+            for name in names:
+                if name in mapping:
+                    chain.append(ConfigSynonym(name, self._secret(name, mapping[name]), source))
+        for name in names:
+            default = self.default_string(name)
+            if default is not None:
+                chain.append(ConfigSynonym(name, self._secret(name, default), ConfigSource.DEFAULT_CONFIG))
+        return chain
 
     def default_string(self, key: str) -> str | None:
         """The value this node uses when `key` is not set: pybroker's built-in one, else Kafka's."""
@@ -921,16 +980,7 @@ class BrokerConfig:
         definition = BROKER_CONFIGS.get(key)
         if definition is None:
             raise UnknownConfigError(key, "broker")
-        group = _BROKER_SYNONYM_GROUPS.get(key, (key,))
-        chain: list[ConfigSynonym] = []
-        for name in group:
-            if name in self._explicit:
-                chain.append(ConfigSynonym(name, self._secret(name, self._explicit[name]),
-                                           ConfigSource.STATIC_BROKER_CONFIG))
-        for name in group:
-            default = self.default_string(name)
-            if default is not None:
-                chain.append(ConfigSynonym(name, self._secret(name, default), ConfigSource.DEFAULT_CONFIG))
+        chain = self.synonym_chain(_BROKER_SYNONYM_GROUPS.get(key, (key,)))
         while chain and chain[0].name != key:  # as Kafka: the chain starts at the key itself
             chain.pop(0)
         source = chain[0].source if chain else ConfigSource.DEFAULT_CONFIG
@@ -1088,14 +1138,7 @@ def _resource_entries(
             value = definition.parse(raw)
             shown = None if definition.sensitive else to_config_string(value, definition.type)
             chain.append(ConfigSynonym(name, shown, override_source))
-        for syn in definition.synonyms:
-            if broker.is_set(syn):
-                chain.append(ConfigSynonym(syn, broker._secret(syn, broker.originals[syn]),
-                                           ConfigSource.STATIC_BROKER_CONFIG))
-        for syn in definition.synonyms:
-            default = broker.default_string(syn)
-            if default is not None:
-                chain.append(ConfigSynonym(syn, broker._secret(syn, default), ConfigSource.DEFAULT_CONFIG))
+        chain.extend(broker.synonym_chain(definition.synonyms))
         if raw is None:
             if kind == "topic":
                 value = broker.topic_default(name)
@@ -1109,9 +1152,10 @@ def _resource_entries(
 def effective_topic_config(topic_overrides: Mapping[str, str], broker: BrokerConfig) -> TopicConfigView:
     """Every topic config's effective value for a topic with `topic_overrides`.
 
-    Source is DYNAMIC_TOPIC_CONFIG for an override, STATIC_BROKER_CONFIG when a broker synonym
-    is set in the properties file or an override, DEFAULT_CONFIG otherwise. The synonym chain
-    lists the override, then the set broker synonyms, then the broker defaults, in Kafka's order.
+    Source is DYNAMIC_TOPIC_CONFIG for an override; else the source of the first broker synonym
+    that is set (DYNAMIC_BROKER_CONFIG, DYNAMIC_DEFAULT_BROKER_CONFIG, STATIC_BROKER_CONFIG);
+    DEFAULT_CONFIG otherwise. The synonym chain lists the override, then the broker synonyms that
+    are set, then the broker defaults, in Kafka's order.
     Unknown override names (from a newer version's metadata, say) are skipped with a log line.
     """
     known: dict[str, str] = {}

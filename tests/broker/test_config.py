@@ -823,3 +823,49 @@ class TestGroupConfigs:
         hb = view["consumer.heartbeat.interval.ms"]
         assert hb.value == 6000 and hb.source is ConfigSource.DYNAMIC_GROUP_CONFIG
         assert view["share.isolation.level"].value == "read_uncommitted"
+
+
+# --- dynamic broker configs -------------------------------------------------------------------
+
+
+class TestDynamicBrokerConfigs:
+    def test_layers_and_sources(self) -> None:
+        static = broker({"log.retention.ms": "1000", "message.max.bytes": "2000000"})
+        c = static.with_dynamic(
+            {"log.retention.ms": "3000"},
+            {"log.retention.ms": "2000", "min.insync.replicas": "2", "num.partitions": "9"},
+        )
+        assert c.log_retention_ms == 3000
+        assert c.min_insync_replicas == 2
+        assert c.num_partitions == 1  # read-only: cannot change at run time
+        assert c.source_of("log.retention.ms") is ConfigSource.DYNAMIC_BROKER_CONFIG
+        assert c.source_of("min.insync.replicas") is ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+        assert c.source_of("message.max.bytes") is ConfigSource.STATIC_BROKER_CONFIG
+        assert static.log_retention_ms == 1000  # the static config is unchanged
+        entry = c.describe_one("log.retention.ms")
+        assert [(s.name, s.value, s.source) for s in entry.synonyms] == [
+            ("log.retention.ms", "3000", ConfigSource.DYNAMIC_BROKER_CONFIG),
+            ("log.retention.ms", "2000", ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG),
+            ("log.retention.ms", "1000", ConfigSource.STATIC_BROKER_CONFIG),
+            ("log.retention.hours", "168", ConfigSource.DEFAULT_CONFIG),
+        ]
+
+    def test_topic_view_sees_dynamic_defaults(self) -> None:
+        c = broker().with_dynamic(cluster_defaults={"log.retention.ms": "259200000"})
+        retention = effective_topic_config({}, c)["retention.ms"]
+        assert retention.value == 259200000
+        assert retention.source is ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG
+        assert [(s.name, s.source) for s in retention.synonyms] == [
+            ("log.retention.ms", ConfigSource.DYNAMIC_DEFAULT_BROKER_CONFIG),
+            ("log.retention.hours", ConfigSource.DEFAULT_CONFIG),
+        ]
+
+    def test_removing_a_dynamic_config_falls_back(self) -> None:
+        c = broker().with_dynamic({"log.retention.ms": "5000"})
+        assert c.with_dynamic({}).log_retention_ms == 7 * 24 * 3600 * 1000
+        assert c.with_dynamic({"log.retention.ms": None}).log_retention_ms == 7 * 24 * 3600 * 1000
+
+    def test_invalid_dynamic_value(self) -> None:
+        with pytest.raises(ConfigError) as info:
+            broker().with_dynamic({"message.max.bytes": "big"})
+        assert info.value.key == "message.max.bytes"
