@@ -1,0 +1,34 @@
+"""Request handlers, one module per API family, and the table of APIs the broker serves.
+
+The version ranges are what each handler implements; ApiVersions advertises exactly these.
+"""
+
+from __future__ import annotations
+
+from protocol.api_keys import ApiKey
+from pybroker.handlers import api_versions, configs, fetch, log_dirs, metadata, offsets, produce, producer_ids, topics
+from pybroker.server.dispatch import ApiHandler
+
+
+def broker_handlers() -> dict[int, ApiHandler]:
+    table = [
+        # Produce is advertised from v0 though served from v3, as Kafka 4.x does (KAFKA-18659).
+        ApiHandler(ApiKey.Produce, 3, 13, produce.handle_produce, advertised_min=0),
+        ApiHandler(ApiKey.Fetch, 4, 18, fetch.handle_fetch),
+        ApiHandler(ApiKey.ListOffsets, 1, 11, offsets.handle_list_offsets),
+        ApiHandler(ApiKey.Metadata, 0, 13, metadata.handle_metadata),
+        ApiHandler(ApiKey.ApiVersions, 0, 4, api_versions.handle_api_versions),
+        ApiHandler(ApiKey.CreateTopics, 2, 7, topics.handle_create_topics),
+        ApiHandler(ApiKey.DeleteTopics, 1, 6, topics.handle_delete_topics),
+        ApiHandler(ApiKey.DeleteRecords, 0, 2, offsets.handle_delete_records),
+        ApiHandler(ApiKey.InitProducerId, 0, 5, producer_ids.handle_init_producer_id),
+        ApiHandler(ApiKey.OffsetForLeaderEpoch, 2, 4, offsets.handle_offset_for_leader_epoch),
+        ApiHandler(ApiKey.DescribeConfigs, 1, 4, configs.handle_describe_configs),
+        ApiHandler(ApiKey.AlterConfigs, 0, 2, configs.handle_alter_configs),
+        ApiHandler(ApiKey.DescribeLogDirs, 1, 4, log_dirs.handle_describe_log_dirs),
+        ApiHandler(ApiKey.CreatePartitions, 0, 3, topics.handle_create_partitions),
+        ApiHandler(ApiKey.IncrementalAlterConfigs, 0, 1, configs.handle_incremental_alter_configs),
+        ApiHandler(ApiKey.DescribeCluster, 0, 2, metadata.handle_describe_cluster),
+        ApiHandler(ApiKey.DescribeTopicPartitions, 0, 0, metadata.handle_describe_topic_partitions),
+    ]
+    return {int(h.api_key): h for h in table}
