@@ -14,6 +14,7 @@ from collections import OrderedDict
 from typing import Protocol
 
 _OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+_IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 
 
 class Unloadable(Protocol):
@@ -77,6 +78,35 @@ class FileCache:
                 if n <= 0:
                     raise OSError(f"short write to {ref.path}")
                 written += n
+
+    def pwritev(self, ref: FileRef, buffers: list, pos: int, total: int) -> None:
+        """Gather-write `buffers` (`total` bytes) at `pos`, finishing short writes."""
+        with self._lock:
+            fd = self._fd(ref)
+            if len(buffers) == 1:
+                written = os.pwrite(fd, buffers[0], pos)
+            elif len(buffers) <= _IOV_MAX:
+                written = os.pwritev(fd, buffers, pos)
+            else:
+                written = 0
+            if written == total:
+                return
+            # Rare: a short write, or more buffers than one call takes. Go buffer by buffer.
+            skip = written
+            at = pos + written
+            for buf in buffers:
+                view = memoryview(buf).cast("B")
+                if skip >= len(view):
+                    skip -= len(view)
+                    continue
+                view = view[skip:]
+                skip = 0
+                while view:
+                    n = os.pwrite(fd, view, at)
+                    if n <= 0:
+                        raise OSError(f"short write to {ref.path}")
+                    view = view[n:]
+                    at += n
 
     def truncate(self, ref: FileRef, size: int) -> None:
         with self._lock:

@@ -37,7 +37,7 @@ class OffsetIndex:
 
     __slots__ = (
         "ref", "base_offset", "max_entries", "entries", "_rel", "_pos", "_cache", "pinned",
-        "__weakref__",
+        "written", "__weakref__",
     )
 
     def __init__(
@@ -48,6 +48,9 @@ class OffsetIndex:
         self.base_offset = base_offset
         self.max_entries = max(1, max_bytes // OFFSET_ENTRY_SIZE)
         self.entries = entries
+        # Entries of the active segment reach the file lazily (on roll, flush and close):
+        # after a crash the active segment is always re-scanned, so the file need not keep up.
+        self.written = entries
         self._cache = cache
         # The active segment's index is pinned in memory; inactive ones are loaded on demand.
         self.pinned = loaded
@@ -147,10 +150,19 @@ class OffsetIndex:
             raise CorruptIndexError(
                 f"index entry for offset {offset} is not above the last entry {self.base_offset + rel[-1]}"
             )
-        self._cache.pwrite(self.ref, _OFFSET_ENTRY.pack(r, position), self.entries * OFFSET_ENTRY_SIZE)
         rel.append(r)
         pos.append(position)
         self.entries += 1
+
+    def write_pending(self) -> None:
+        """Write entries appended since the last call to the file."""
+        if self.written >= self.entries:
+            return
+        rel, pos = self._arrays()
+        first = self.written
+        data = b"".join(_OFFSET_ENTRY.pack(rel[i], pos[i]) for i in range(first, self.entries))
+        self._cache.pwrite(self.ref, data, first * OFFSET_ENTRY_SIZE)
+        self.written = self.entries
 
     def truncate_to(self, offset: int) -> None:
         """Drop entries at or above `offset`."""
@@ -159,6 +171,7 @@ class OffsetIndex:
         del rel[keep:]
         del pos[keep:]
         self.entries = keep
+        self.written = min(self.written, keep)
 
     def reset(self, entries: list[tuple[int, int]]) -> None:
         """Replace every entry (index rebuild) and rewrite the file."""
@@ -173,10 +186,11 @@ class OffsetIndex:
         if entries:
             self._cache.pwrite(self.ref, both.tobytes(), 0)
         self._rel, self._pos = rel, pos
-        self.entries = len(entries)
+        self.entries = self.written = len(entries)
 
     def trim(self) -> None:
         """Cut the file to its entries (Kafka trims preallocated indexes on roll and close)."""
+        self.write_pending()
         self._cache.truncate(self.ref, self.entries * OFFSET_ENTRY_SIZE)
 
     def preallocate(self) -> None:
@@ -188,7 +202,7 @@ class TimeIndex:
 
     __slots__ = (
         "ref", "base_offset", "max_entries", "entries", "_ts", "_rel", "_cache", "pinned",
-        "_last", "__weakref__",
+        "_last", "written", "__weakref__",
     )
 
     def __init__(
@@ -199,6 +213,7 @@ class TimeIndex:
         self.base_offset = base_offset
         self.max_entries = max(1, max_bytes // TIME_ENTRY_SIZE)
         self.entries = entries
+        self.written = entries  # as for OffsetIndex: the active segment's file lags
         self._cache = cache
         self.pinned = loaded
         self._last: tuple[int, int] | None = None
@@ -286,11 +301,19 @@ class TimeIndex:
         r = offset - self.base_offset
         if rel and r < rel[-1]:
             raise CorruptIndexError(f"time index offset {offset} goes backwards")
-        self._cache.pwrite(self.ref, _TIME_ENTRY.pack(timestamp, r), self.entries * TIME_ENTRY_SIZE)
         ts.append(timestamp)
         rel.append(r)
         self.entries += 1
         self._last = None
+
+    def write_pending(self) -> None:
+        if self.written >= self.entries:
+            return
+        ts, rel = self._arrays()
+        first = self.written
+        data = b"".join(_TIME_ENTRY.pack(ts[i], rel[i]) for i in range(first, self.entries))
+        self._cache.pwrite(self.ref, data, first * TIME_ENTRY_SIZE)
+        self.written = self.entries
 
     def truncate_to(self, offset: int) -> None:
         ts, rel = self._arrays()
@@ -298,6 +321,7 @@ class TimeIndex:
         del ts[keep:]
         del rel[keep:]
         self.entries = keep
+        self.written = min(self.written, keep)
         self._last = None
 
     def reset(self, entries: list[tuple[int, int]]) -> None:
@@ -307,10 +331,11 @@ class TimeIndex:
             self._cache.pwrite(self.ref, data, 0)
         self._ts = array("q", [t for t, _ in entries])
         self._rel = array("i", [o - self.base_offset for _, o in entries])
-        self.entries = len(entries)
+        self.entries = self.written = len(entries)
         self._last = None
 
     def trim(self) -> None:
+        self.write_pending()
         self._cache.truncate(self.ref, self.entries * TIME_ENTRY_SIZE)
 
     def preallocate(self) -> None:

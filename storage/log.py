@@ -12,6 +12,7 @@ import bisect
 import logging
 import os
 import shutil
+import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -20,9 +21,14 @@ from typing import Callable
 
 from protocol.errors import CorruptRecordError
 from protocol.records import (
-    CONTROL_FLAG, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader, decode_records,
+    CONTROL_FLAG, HEADER_SIZE, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader, decode_records,
     parse_end_txn_marker, set_base_offset, set_max_timestamp_log_append,
-    set_partition_leader_epoch, validate_batch,
+    set_partition_leader_epoch,
+)
+from storage.batches import (
+    BASE_OFFSET as B_BASE_OFFSET, LAST_OFFSET_DELTA as B_LAST_OFFSET_DELTA,
+    LEADER_EPOCH as B_LEADER_EPOCH, MAX_TIMESTAMP as B_MAX_TIMESTAMP,
+    RECORDS_COUNT as B_RECORDS_COUNT, Header, last_sequence, validate_payload,
 )
 from storage.config import LogConfig
 from storage.errors import (
@@ -37,8 +43,8 @@ from storage.producer_state import (
 from storage.recovery import complete_swap, delete_segment_files, recover_segment, remove_leftovers
 from storage import retention
 from storage.segment import (
-    CLEANED_SUFFIX, INDEX_SUFFIX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, Segment, file_prefix,
-    offset_from_name,
+    CLEANED_SUFFIX, INDEX_SUFFIX, INT32_MAX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, Segment,
+    file_prefix, offset_from_name,
 )
 
 logger = logging.getLogger(__name__)
@@ -46,6 +52,8 @@ logger = logging.getLogger(__name__)
 Clock = Callable[[], int]
 
 RECORD_LIST_TOO_LARGE = 18
+# baseOffset, batchLength and partitionLeaderEpoch: the header prefix a leader rewrites.
+_OFFSET_LENGTH_EPOCH = struct.Struct(">qii")
 
 
 def wall_clock_ms() -> int:
@@ -101,6 +109,7 @@ class Log:
         self.dir = Path(directory)
         self._dirname = str(self.dir)
         self.config = config
+        self._stamp = config.log_append_time
         self._clock = clock
         self.cache = cache
         self._lock = threading.RLock()
@@ -257,15 +266,22 @@ class Log:
                 if h.base_offset + h.last_offset_delta < from_offset:
                     continue
                 if h.producer_id >= 0:
-                    self._apply_producer_batch(h, seg, p, h.batch_length + LOG_OVERHEAD, None, h.base_offset)
+                    self._apply_producer_batch(
+                        h.producer_id, h.producer_epoch, h.base_sequence, h.last_offset_delta,
+                        h.attributes, h.base_offset, h.max_timestamp, None, seg=seg, pos=p,
+                        size=h.batch_length + LOG_OVERHEAD,
+                    )
         psm.map_end_offset = self._leo
 
-    def _apply_producer_batch(self, h: BatchHeader, seg: Segment | None, pos: int, size: int,
-                              staged: dict[int, ProducerEntry] | None, base_offset: int,
-                              buf: bytes | bytearray | None = None, ts: int | None = None) -> None:
+    def _apply_producer_batch(
+        self, producer_id: int, producer_epoch: int, base_sequence: int, last_offset_delta: int,
+        attributes: int, base_offset: int, timestamp: int,
+        staged: dict[int, ProducerEntry] | None, *, seg: Segment | None = None, pos: int = 0,
+        size: int = 0, buf: bytes | bytearray | memoryview | None = None,
+    ) -> None:
+        """Feed one batch's producer metadata to the producer state (staged or current)."""
         psm = self.producer_state
-        timestamp = h.max_timestamp if ts is None else ts
-        if h.attributes & CONTROL_FLAG:
+        if attributes & CONTROL_FLAG:
             data = buf if buf is not None else self.cache.pread(seg.log_ref, size, pos)  # type: ignore[union-attr]
             try:
                 recs = decode_records(data, pos if buf is not None else 0, verify_crc=False)
@@ -273,13 +289,13 @@ class Log:
             except CorruptRecordError:
                 marker = None  # not a transaction marker (e.g. a leader-change record)
             if marker is not None:
-                psm.update_end_txn(h.producer_id, h.producer_epoch, marker.coordinator_epoch,
+                psm.update_end_txn(producer_id, producer_epoch, marker.coordinator_epoch,
                                    timestamp, into=staged)
             return
         psm.update(
-            h.producer_id, h.producer_epoch, h.base_sequence, h.last_sequence, base_offset,
-            base_offset + h.last_offset_delta, timestamp,
-            bool(h.attributes & TRANSACTIONAL_FLAG), into=staged,
+            producer_id, producer_epoch, base_sequence, last_sequence(base_sequence, last_offset_delta),
+            base_offset, base_offset + last_offset_delta, timestamp,
+            bool(attributes & TRANSACTIONAL_FLAG), into=staged,
         )
 
     def _new_segment(self, base: int, now: int) -> Segment:
@@ -292,6 +308,7 @@ class Log:
         append, roll or retention pass, as in Kafka."""
         with self._lock:
             self.config = config
+            self._stamp = config.log_append_time
             for seg in self._segments:
                 seg.index_interval = config.index_interval_bytes
 
@@ -345,26 +362,18 @@ class Log:
     # ------------------------------------------------------------------------------------------
     # appends
 
-    def _validate(self, buf: bytearray) -> list[tuple[int, int, BatchHeader]]:
+    def _validate(self, view: memoryview) -> list[tuple[int, int, Header]]:
         """Validate every batch of a payload before anything is written (all or nothing)."""
-        out = []
-        pos = 0
-        n = len(buf)
+        found = validate_payload(view)
         max_bytes = self.config.max_message_bytes
-        while pos < n:
-            h = validate_batch(buf, pos)
-            size = h.batch_length + LOG_OVERHEAD
+        for _pos, size, _h in found:
             if size > max_bytes:
-                raise RecordTooLargeError(
-                    f"batch of {size} bytes exceeds max.message.bytes {max_bytes}"
-                )
-            out.append((pos, size, h))
-            pos += size
-        if n > self.config.segment_bytes:
-            err = RecordTooLargeError(f"append of {n} bytes exceeds segment.bytes {self.config.segment_bytes}")
+                raise RecordTooLargeError(f"batch of {size} bytes exceeds max.message.bytes {max_bytes}")
+        if len(view) > self.config.segment_bytes:
+            err = RecordTooLargeError(f"append of {len(view)} bytes exceeds segment.bytes {self.config.segment_bytes}")
             err.error_code = RECORD_LIST_TOO_LARGE
             raise err
-        return out
+        return found
 
     def append(
         self, batches: bytes | bytearray | memoryview, *, leader_epoch: int,
@@ -377,28 +386,35 @@ class Log:
         written. An idempotent retry returns `duplicate=True` with the original offsets.
         `validate_producers=False` skips sequence checks (Kafka's coordinator appends).
         """
-        buf = bytearray(batches)
-        found = self._validate(buf)
+        view = memoryview(batches).cast("B")
+        found = self._validate(view)
         with self._lock:
-            self._check_open()
+            if self._closed:
+                raise LogClosedError(f"log {self._dirname} is closed")
             if not found:
                 return AppendResult(-1, -1, NO_TIMESTAMP, -1, -1, self._log_start, 0, 0)
             now = self._clock()
-            stamp = self.config.log_append_time
+            stamp = self._stamp
             append_time = (log_append_time_ms if log_append_time_ms is not None else now) if stamp else -1
+            # Without LogAppendTime only baseOffset and partitionLeaderEpoch change, and the CRC
+            # does not cover them: write patched copies of the 61-byte headers and the rest of
+            # each batch straight from the caller's buffer (no copy of the payload).
+            whole = bytearray(view) if stamp else None
+            iov: list[bytes | bytearray | memoryview] = []
             psm = self.producer_state
             offset = first = self._leo
             metas: list[tuple[int, int, int]] = []
             staged: dict[int, ProducerEntry] | None = None
             max_ts, max_ts_off, records = NO_TIMESTAMP, first, 0
             for pos, size, h in found:
-                last = offset + h.last_offset_delta
-                ts = append_time if stamp else h.max_timestamp
-                if h.producer_id >= 0:
-                    if validate_producers and not h.attributes & CONTROL_FLAG:
+                (_b, length, _e, _m, _c, attrs, delta, _bt, batch_max_ts, pid, pepoch, bseq, count) = h
+                last = offset + delta
+                ts = append_time if stamp else batch_max_ts
+                if pid >= 0:
+                    if validate_producers and not attrs & CONTROL_FLAG:
                         check = psm.check_and_prepare(
-                            h.producer_id, h.producer_epoch, h.base_sequence, h.last_sequence,
-                            bool(h.attributes & TRANSACTIONAL_FLAG), pending=staged,
+                            pid, pepoch, bseq, last_sequence(bseq, delta),
+                            bool(attrs & TRANSACTIONAL_FLAG), pending=staged,
                         )
                         if check.duplicate is not None:
                             d = check.duplicate
@@ -410,72 +426,80 @@ class Log:
                             raise ProducerStateError(check)
                     if staged is None:
                         staged = {}
-                    self._apply_producer_batch(h, None, pos, size, staged, offset, buf, ts)
-                set_base_offset(buf, pos, offset)
-                set_partition_leader_epoch(buf, pos, leader_epoch)
-                if stamp:
-                    set_max_timestamp_log_append(buf, pos, size, append_time)
+                    self._apply_producer_batch(pid, pepoch, bseq, delta, attrs, offset, ts, staged,
+                                               pos=pos, size=size, buf=view)
+                if whole is not None:
+                    set_base_offset(whole, pos, offset)
+                    set_partition_leader_epoch(whole, pos, leader_epoch)
+                    set_max_timestamp_log_append(whole, pos, size, append_time)
+                else:
+                    head = bytearray(view[pos:pos + HEADER_SIZE])
+                    _OFFSET_LENGTH_EPOCH.pack_into(head, 0, offset, length, leader_epoch)
+                    iov.append(head)
+                    iov.append(view[pos + HEADER_SIZE:pos + size])
                 if ts > max_ts:
                     max_ts, max_ts_off = ts, last
                 metas.append((size, last, ts))
-                records += h.records_count
+                records += count
                 offset = last + 1
-            rolled = self._maybe_roll(len(buf), max_ts, offset - 1, now, first)
-            self._segments[-1].append(buf, metas)
+            n = len(view)
+            rolled = self._maybe_roll(n, max_ts, offset - 1, now, first)
+            self._segments[-1].append(iov if whole is None else [whole], metas, n)
             self._leo = offset
             if staged:
                 psm.commit(staged, offset)
             else:
                 psm.map_end_offset = offset
             if leader_epoch >= 0:
-                latest = self.leader_epochs.latest_epoch
+                epochs = self.leader_epochs
+                latest = epochs.latest_epoch
                 if latest is None or leader_epoch > latest:
-                    self.leader_epochs.assign(leader_epoch, first)
+                    epochs.assign(leader_epoch, first)
             return AppendResult(
                 first, offset - 1, max_ts, max_ts_off, append_time, self._log_start, records,
-                len(buf), needs_flush=offset - self.recovery_point >= self.config.flush_messages,
-                rolled=rolled,
+                n, offset - self.recovery_point >= self.config.flush_messages, rolled,
             )
 
     def append_as_follower(self, batches: bytes | bytearray | memoryview) -> AppendResult:
         """Append batches that already carry offsets (replication). Offsets must increase and
         start at or above the log end offset; producer state and epochs follow the batches."""
-        buf = batches if isinstance(batches, (bytes, bytearray)) else bytes(batches)
-        found = self._validate(buf)  # type: ignore[arg-type]
+        buf = memoryview(batches).cast("B")
+        found = self._validate(buf)
         with self._lock:
             self._check_open()
             if not found:
                 return AppendResult(-1, -1, NO_TIMESTAMP, -1, -1, self._log_start, 0, 0)
             now = self._clock()
             expected = self._leo
-            first = found[0][2].base_offset
+            first = found[0][2][B_BASE_OFFSET]
             metas = []
             max_ts, max_ts_off, records = NO_TIMESTAMP, first, 0
             for _pos, size, h in found:
-                if h.base_offset < expected:
-                    raise OffsetsOutOfOrderError(
-                        f"batch offset {h.base_offset} is below the expected {expected}"
-                    )
-                last = h.base_offset + h.last_offset_delta
-                if h.max_timestamp > max_ts:
-                    max_ts, max_ts_off = h.max_timestamp, last
-                metas.append((size, last, h.max_timestamp))
-                records += h.records_count
+                base = h[B_BASE_OFFSET]
+                if base < expected:
+                    raise OffsetsOutOfOrderError(f"batch offset {base} is below the expected {expected}")
+                last = base + h[B_LAST_OFFSET_DELTA]
+                if h[B_MAX_TIMESTAMP] > max_ts:
+                    max_ts, max_ts_off = h[B_MAX_TIMESTAMP], last
+                metas.append((size, last, h[B_MAX_TIMESTAMP]))
+                records += h[B_RECORDS_COUNT]
                 expected = last + 1
             rolled = self._maybe_roll(len(buf), max_ts, expected - 1, now, max(first, self._leo))
             staged: dict[int, ProducerEntry] = {}
             for pos, size, h in found:
-                if h.producer_id >= 0:
-                    self._apply_producer_batch(h, None, pos, size, staged, h.base_offset, buf)  # type: ignore[arg-type]
-            self._segments[-1].append(buf, metas)
+                (base, _l, _e, _m, _c, attrs, delta, _bt, batch_max_ts, pid, pepoch, bseq, _n) = h
+                if pid >= 0:
+                    self._apply_producer_batch(pid, pepoch, bseq, delta, attrs, base, batch_max_ts,
+                                               staged, pos=pos, size=size, buf=buf)
+            self._segments[-1].append([buf], metas, len(buf))
             self._leo = expected
             self.producer_state.commit(staged, expected)
             for _pos, _size, h in found:
-                ple = h.partition_leader_epoch
+                ple = h[B_LEADER_EPOCH]
                 if ple >= 0:
                     latest = self.leader_epochs.latest_epoch
                     if latest is None or ple > latest:
-                        self.leader_epochs.assign(ple, h.base_offset)
+                        self.leader_epochs.assign(ple, h[B_BASE_OFFSET])
             return AppendResult(
                 first, expected - 1, max_ts, max_ts_off, -1, self._log_start, records, len(buf),
                 needs_flush=expected - self.recovery_point >= self.config.flush_messages,
@@ -483,23 +507,25 @@ class Log:
             )
 
     def _maybe_roll(self, size: int, max_ts: int, last_offset: int, now: int, roll_base: int) -> bool:
+        """Roll as Kafka's shouldRoll: segment.bytes, segment.ms (from the first batch's
+        timestamp, else the segment's creation), a full index, or a relative-offset overflow."""
         seg = self._segments[-1]
         cfg = self.config
-        if seg.size == 0:
-            if seg.fits_offset(last_offset) or seg.base_offset == roll_base:
+        seg_size = seg.size
+        if seg_size == 0:
+            if last_offset - seg.base_offset <= INT32_MAX or seg.base_offset == roll_base:
                 return False
-        else:
+        elif (
+            seg_size <= cfg.segment_bytes - size
+            and seg.index.entries < seg.index.max_entries
+            and seg.time_index.entries < seg.time_index.max_entries
+            and last_offset - seg.base_offset <= INT32_MAX
+        ):
             first_ts = seg.first_batch_timestamp
             if first_ts is None:
                 first_ts = self._first_batch_timestamp(seg)
             waited = max_ts - first_ts if first_ts > NO_TIMESTAMP else now - seg.created_ms
-            if not (
-                seg.size > cfg.segment_bytes - size
-                or waited > cfg.segment_ms - cfg.segment_jitter_ms
-                or seg.index.is_full
-                or seg.time_index.is_full
-                or not seg.fits_offset(last_offset)
-            ):
+            if waited <= cfg.segment_ms - cfg.segment_jitter_ms:
                 return False
         self._roll_locked(now, max(roll_base, self._leo))
         return True
@@ -821,6 +847,9 @@ class Log:
             rp = self.recovery_point
             paths: list[str] = []
             segs = self._segments
+            active = segs[-1]
+            active.index.write_pending()
+            active.time_index.write_pending()
             for k, seg in enumerate(segs):
                 upper = segs[k + 1].base_offset if k + 1 < len(segs) else self._leo + 1
                 if upper > rp and seg.base_offset < target:

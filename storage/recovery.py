@@ -199,6 +199,7 @@ def recover_segment(
     else:
         if max_ts > NO_TIMESTAMP:
             seg.time_index.maybe_append(max_ts, max_off, skip_full_check=True)
+            seg.time_index.write_pending()
         seg.index.pinned = False
         seg.time_index.pinned = False
         seg.index.unload()

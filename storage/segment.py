@@ -145,11 +145,12 @@ class Segment:
 
     # -- appends ------------------------------------------------------------------------------
 
-    def append(self, data: bytes | bytearray | memoryview, metas: list[tuple[int, int, int]]) -> None:
-        """Write `data` (whole batches) at the end; `metas` holds (size, last_offset, max_ts)
-        per batch, in order. Index entries follow Kafka: one every index.interval.bytes."""
+    def append(self, buffers: list, metas: list[tuple[int, int, int]], total: int) -> None:
+        """Write `buffers` (together `total` bytes of whole batches) at the end; `metas` holds
+        (size, last_offset, max_ts) per batch, in order. Index entries follow Kafka: one
+        every index.interval.bytes."""
         pos = self.size
-        self._cache.pwrite(self.log_ref, data, pos)
+        self._cache.pwritev(self.log_ref, buffers, pos, total)
         interval = self.index_interval
         max_ts = self.max_timestamp if self.max_timestamp is not None else self._load_max_timestamp()
         max_off = self.max_timestamp_offset

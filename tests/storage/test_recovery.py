@@ -78,9 +78,14 @@ def test_torn_tail_keeps_longest_valid_prefix(tmp_path_factory, sizes, data):
     os.truncate(victim.log_ref.path, cut)
     # crash: the log object is abandoned, nothing is closed or flushed
     reopened = Log.open(path, CFG, recovery_point=0)
-    kept = [b for b in layout if b[0] < victim.base_offset or (b[0] == victim.base_offset and b[1] + b[2] <= cut)]
-    expected_end = kept[-1][4] + 1 if kept else 0
-    if kept and kept[-1][0] != victim.base_offset and victim.base_offset != segs[0].base_offset:
+    if cut == victim.size:
+        kept = layout  # nothing was lost
+    else:
+        kept = [b for b in layout
+                if b[0] < victim.base_offset or (b[0] == victim.base_offset and b[1] + b[2] <= cut)]
+    if kept and kept[-1][0] >= victim.base_offset:
+        expected_end = kept[-1][4] + 1
+    else:
         expected_end = victim.base_offset  # the victim survives empty: its base is the end
     assert reopened.log_end_offset == expected_end
     expected_bytes = before[: sum(b[2] for b in kept)]

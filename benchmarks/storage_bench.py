@@ -1,0 +1,229 @@
+"""Storage benchmarks: append and read throughput against plain os.write / os.pread of the
+same bytes in the same run, open time after a clean shutdown, recovery time after a crash.
+
+    python benchmarks/storage_bench.py            # full run (writes a 2 GiB log, then frees it)
+    python benchmarks/storage_bench.py --quick    # smaller sizes, for a smoke test
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from protocol.records import HEADER_SIZE, Record, build_batch  # noqa: E402
+from storage import FileCache, Log, LogConfig  # noqa: E402
+
+MiB = 1024 * 1024
+
+
+def make_batch(size: int, records: int = 1) -> bytes:
+    """A valid uncompressed v2 batch of exactly `size` bytes holding `records` records."""
+    per = (size - HEADER_SIZE) // records
+
+    def build(last_value: int) -> bytes:
+        values = [per - 8] * (records - 1) + [last_value]
+        return build_batch([Record(i, 0, None, b"x" * v) for i, v in enumerate(values)], base_timestamp=1000)
+
+    guess = size - HEADER_SIZE - (records - 1) * per - 8
+    for _ in range(4):
+        data = build(guess)
+        if len(data) == size:
+            return data
+        guess += size - len(data)
+    raise AssertionError(f"cannot build a batch of exactly {size} bytes")
+
+
+def rate(nbytes: int, seconds: float) -> float:
+    return nbytes / seconds / 1e6
+
+
+def settle() -> None:
+    """Let the kernel write back and free pages between timed runs (outside the timing)."""
+    os.sync()
+    time.sleep(0.2)
+
+
+def bench_raw_write(path: Path, batch: bytes, n: int) -> float:
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    t = time.perf_counter()
+    for _ in range(n):
+        os.write(fd, batch)
+    el = time.perf_counter() - t
+    os.close(fd)
+    return el
+
+
+def bench_append_one(root: Path, batch: bytes, n: int) -> float:
+    log = Log.open(root / "one-0", LogConfig())
+    t = time.perf_counter()
+    for _ in range(n):
+        log.append(batch, leader_epoch=0)
+    el = time.perf_counter() - t
+    log.close_without_flush()
+    return el
+
+
+def bench_append_many(root: Path, batch: bytes, n: int, partitions: int) -> float:
+    cache = FileCache(1024)
+    logs = [Log.open(root / f"many-{p}", LogConfig(), cache=cache) for p in range(partitions)]
+    t = time.perf_counter()
+    for i in range(n):
+        logs[i % partitions].append(batch, leader_epoch=0)
+    el = time.perf_counter() - t
+    for log in logs:
+        log.close_without_flush()
+    return el
+
+
+def clear(root: Path) -> None:
+    for entry in os.scandir(root):
+        if entry.is_dir():
+            shutil.rmtree(entry.path)
+        else:
+            os.unlink(entry.path)
+    settle()
+
+
+def append_section(root: Path, quick: bool, repeats: int) -> None:
+    print("== append (page cache, no fsync) ==")
+    for size, total in ((1024, 32 * MiB if quick else 64 * MiB), (64 * 1024, 64 * MiB if quick else 256 * MiB)):
+        batch = make_batch(size, records=1 if size <= 1024 else 16)
+        n = total // size
+        raw, one, many = [], [], []
+        for _ in range(repeats):  # interleaved so that page-cache drift hits all three alike
+            raw.append(bench_raw_write(root / "raw.bin", batch, n))
+            clear(root)
+            one.append(bench_append_one(root, batch, n))
+            clear(root)
+            many.append(bench_append_many(root, batch, n, 100))
+            clear(root)
+        r, o, m = statistics.median(raw), statistics.median(one), statistics.median(many)
+        print(f"{size // 1024:>3} KiB batches x {n}:")
+        print(f"    os.write ceiling   {rate(n * size, r):8.0f} MB/s {n / r:10.0f} batches/s")
+        print(f"    one log            {rate(n * size, o):8.0f} MB/s {n / o:10.0f} batches/s  {r / o:6.0%} of ceiling")
+        print(f"    100 logs (rr)      {rate(n * size, m):8.0f} MB/s {n / m:10.0f} batches/s  {r / m:6.0%} of ceiling")
+
+
+def read_section(root: Path, quick: bool, repeats: int) -> None:
+    print("== read (page cache) ==")
+    for size, total, max_bytes in ((1024, 64 * MiB, MiB), (64 * 1024, 256 * MiB, MiB), (64 * 1024, 256 * MiB, 16 * MiB)):
+        if quick:
+            total //= 4
+        batch = make_batch(size, records=1 if size <= 1024 else 16)
+        log = Log.open(root / "read-0", LogConfig())
+        n = total // size
+        for _ in range(n):
+            log.append(batch, leader_epoch=0)
+        log.high_watermark = log.log_end_offset
+        path = log.segments()[0].log_ref.path
+        ranges = []
+        offset = 0
+        t_log = []
+        for k in range(repeats):
+            offset, got, ranges_k = 0, 0, []
+            t = time.perf_counter()
+            while offset < n:
+                r = log.read(offset, max_bytes, max_offset=log.high_watermark)
+                got += len(r.records)
+                offset += len(r.records) // size
+                ranges_k.append(len(r.records))
+            t_log.append(time.perf_counter() - t)
+            ranges = ranges_k
+        fd = os.open(path, os.O_RDONLY)
+        t_raw = []
+        for _ in range(repeats):
+            pos = 0
+            t = time.perf_counter()
+            for length in ranges:
+                pos += len(os.pread(fd, length, pos))
+            t_raw.append(time.perf_counter() - t)
+        os.close(fd)
+        lt, rt = statistics.median(t_log), statistics.median(t_raw)
+        print(f"{size // 1024:>3} KiB batches, fetch max_bytes {max_bytes // MiB} MiB, {total // MiB} MiB:")
+        print(f"    os.pread ceiling   {rate(total, rt):8.0f} MB/s")
+        print(f"    log.read           {rate(total, lt):8.0f} MB/s  {rt / lt:6.0%} of ceiling")
+        # A consumer at the tail: the newest batch, again and again.
+        last = log.log_end_offset - 1
+        k = 20000
+        t = time.perf_counter()
+        for _ in range(k):
+            log.read(last, max_bytes, max_offset=log.high_watermark)
+        per = (time.perf_counter() - t) / k
+        print(f"    tail read (newest batch)  {per * 1e6:6.1f} us per read")
+        log.close_without_flush()
+        shutil.rmtree(root / "read-0")
+
+
+def open_and_recovery_section(root: Path, size_gib: float, tail_mib: int) -> None:
+    print(f"== open and recovery, {size_gib:g} GiB log, 64 KiB batches, segment.bytes 1 GiB ==")
+    batch = make_batch(64 * 1024, records=16)
+    cfg = LogConfig()
+    path = root / "big-0"
+    log = Log.open(path, cfg)
+    n = int(size_gib * 1024 * 1024 * 1024) // len(batch)
+    t = time.perf_counter()
+    for _ in range(n):
+        log.append(batch, leader_epoch=0)
+    print(f"    wrote {n * len(batch) / 2**30:.2f} GiB in {time.perf_counter() - t:.1f} s, {log.number_of_segments} segments")
+    log.close()
+    times = []
+    for _ in range(5):
+        t = time.perf_counter()
+        reopened = Log.open(path, cfg, clean_shutdown=True)
+        times.append(time.perf_counter() - t)
+        assert reopened.log_end_offset == n * 16
+        reopened.close()
+    print(f"    open after clean shutdown: {statistics.median(times) * 1000:7.2f} ms (median of 5)")
+
+    log = Log.open(path, cfg, clean_shutdown=True)
+    log.roll()  # the unflushed tail starts a segment, as it would after a roll
+    rp = log.flush()
+    for _ in range(tail_mib * MiB // len(batch)):
+        log.append(batch, leader_epoch=0)
+    end = log.log_end_offset
+    log.close_without_flush()  # crash: no trim, no snapshot, no clean-shutdown marker
+    t = time.perf_counter()
+    recovered = Log.open(path, cfg, recovery_point=rp)
+    small = time.perf_counter() - t
+    assert recovered.log_end_offset == end
+    recovered.close_without_flush()
+    t = time.perf_counter()
+    recovered = Log.open(path, cfg, recovery_point=0)
+    full = time.perf_counter() - t
+    assert recovered.log_end_offset == end
+    recovered.close_without_flush()
+    print(f"    recovery after a crash, {tail_mib} MiB unflushed tail: {small * 1000:8.1f} ms")
+    print(f"    recovery after a crash, whole log unflushed:      {full * 1000:8.1f} ms")
+    shutil.rmtree(path)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
+    ap.add_argument("--dir", default=None, help="scratch directory (default: a temp dir)")
+    ap.add_argument("--open-size-gib", type=float, default=2.0, help="log size for the open/recovery test")
+    ap.add_argument("--tail-mib", type=int, default=16, help="unflushed tail for the recovery test")
+    ap.add_argument("--repeats", type=int, default=5)
+    ap.add_argument("--skip-open", action="store_true", help="skip the open/recovery section")
+    args = ap.parse_args()
+    root = Path(tempfile.mkdtemp(prefix="storage-bench-", dir=args.dir))
+    try:
+        append_section(root, args.quick, args.repeats)
+        read_section(root, args.quick, args.repeats)
+        if not args.skip_open:
+            size = min(args.open_size_gib, 0.25) if args.quick else args.open_size_gib
+            open_and_recovery_section(root, size, min(args.tail_mib, 4) if args.quick else args.tail_mib)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
