@@ -238,8 +238,9 @@ class RaftClient:
             elif isinstance(action, HighWatermarkAdvanced):
                 self.log.high_watermark = action.high_watermark
             elif isinstance(action, LeaderChanged):
-                logger.info("metadata quorum: node %d is %s in epoch %d (leader %s)", self.node_id,
-                            self.core.role.value, action.leader.epoch, action.leader.leader_id)
+                level = logging.INFO if action.leader.leader_id is not None else logging.DEBUG
+                logger.log(level, "metadata quorum epoch %d: leader %s (node %d)", action.leader.epoch,
+                           action.leader.leader_id, self.node_id)
             elif isinstance(action, SendMessage):
                 # No transport yet: multi-voter replication comes with a later issue.
                 logger.debug("dropping raft message to %d: %r", action.destination, action.message)

@@ -474,6 +474,39 @@ class MetadataDelta:
         self.next_producer_id: int | None = None
         self.record_count = 0
 
+    @classmethod
+    def between(cls, old: MetadataImage, new: MetadataImage) -> MetadataDelta:
+        """The delta that turns `old` into `new` (e.g. when a snapshot replaces the image, or
+        for a publisher that joins late: between the empty image and the current one)."""
+        d = cls(old)
+        for name in set(old.features) | set(new.features):
+            if old.features.get(name) != new.features.get(name):
+                d.features[name] = new.features.get(name)
+        for bid in set(old.brokers) | set(new.brokers):
+            if old.brokers.get(bid) != new.brokers.get(bid):
+                d.brokers[bid] = new.brokers.get(bid)
+        for tid, topic in old.topics_by_id.items():
+            if tid not in new.topics_by_id:
+                d.deleted_topics[tid] = topic
+        for tid, topic in new.topics_by_id.items():
+            before = old.topics_by_id.get(tid)
+            if before is topic or before == topic:
+                continue
+            td = TopicDelta(before, tid, topic.name)
+            for p, reg in topic.partitions.items():
+                if before is None or before.partitions.get(p) != reg:
+                    td.partitions[p] = reg
+            d.topics[tid] = td
+            if before is None:
+                d._created_names[topic.name] = tid
+        for res in set(old.configs) | set(new.configs):
+            a, b = old.configs.get(res, _EMPTY), new.configs.get(res, _EMPTY)
+            if a != b:
+                d.configs[res] = {k: b.get(k) for k in set(a) | set(b) if a.get(k) != b.get(k)}
+        if old.next_producer_id != new.next_producer_id:
+            d.next_producer_id = new.next_producer_id
+        return d
+
     # -- replay --------------------------------------------------------------------------
 
     def replay(self, record: Any) -> None:
