@@ -951,9 +951,12 @@ class QuorumController:
         now = self._clock()
         self._image = self._committed
         self._pending.clear()
-        # Every registered broker gets a fresh session from the moment this controller took over.
+        # Every registered broker gets a fresh session from the moment this controller took over,
+        # except the broker of this very node: it is restarting along with us, so its old
+        # incarnation cannot be alive and must not hold up its new registration.
         for bid in self._image.brokers:
-            self.tracker.touch(bid, now)
+            if bid != self.node_id:
+                self.tracker.touch(bid, now)
         self._active = True
         try:
             self._submit(bootstrap)
