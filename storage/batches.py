@@ -10,7 +10,9 @@ from __future__ import annotations
 import struct
 
 from protocol.errors import CorruptRecordError
-from protocol.records import COMPRESSION_MASK, CURRENT_MAGIC, HEADER_SIZE, LOG_OVERHEAD, compute_crc
+from protocol.records import (
+    ATTRIBUTES as ATTRIBUTES_POS, COMPRESSION_MASK, CURRENT_MAGIC, HEADER_SIZE, LOG_OVERHEAD, crc32c,
+)
 
 # baseOffset, batchLength, partitionLeaderEpoch, magic, crc, attributes, lastOffsetDelta,
 # baseTimestamp, maxTimestamp, producerId, producerEpoch, baseSequence, recordsCount
@@ -23,9 +25,18 @@ INT32_MAX = (1 << 31) - 1
 Header = tuple[int, int, int, int, int, int, int, int, int, int, int, int, int]
 
 
-def validate_payload(view: memoryview) -> list[tuple[int, int, Header]]:
+class BatchTooLarge(Exception):
+    """A valid batch larger than the caller's limit; `size` is its size."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__(size)
+        self.size = size
+
+
+def validate_payload(view: memoryview, max_batch_size: int | None = None) -> list[tuple[int, int, Header]]:
     """(position, size, header tuple) of every batch; raises CorruptRecordError at the first
-    batch validate_batch would reject, or at trailing bytes that are not a whole batch."""
+    batch validate_batch would reject, or at trailing bytes that are not a whole batch, and
+    BatchTooLarge for a valid batch above `max_batch_size`."""
     out = []
     pos = 0
     end = len(view)
@@ -52,8 +63,10 @@ def validate_payload(view: memoryview) -> list[tuple[int, int, Header]]:
             raise CorruptRecordError("record count exceeds lastOffsetDelta + 1")
         if h[ATTRIBUTES] & COMPRESSION_MASK > MAX_CODEC:
             raise CorruptRecordError(f"unknown compression codec {h[ATTRIBUTES] & COMPRESSION_MASK}")
-        if compute_crc(view, pos, size) != h[CRC]:
+        if crc32c(view[pos + ATTRIBUTES_POS:pos + size]) != h[CRC]:
             raise CorruptRecordError("record batch CRC32C mismatch")
+        if max_batch_size is not None and size > max_batch_size:
+            raise BatchTooLarge(size)
         out.append((pos, size, h))
         pos += size
     return out

@@ -28,7 +28,7 @@ from protocol.records import (
 from storage.batches import (
     BASE_OFFSET as B_BASE_OFFSET, LAST_OFFSET_DELTA as B_LAST_OFFSET_DELTA,
     LEADER_EPOCH as B_LEADER_EPOCH, MAX_TIMESTAMP as B_MAX_TIMESTAMP,
-    RECORDS_COUNT as B_RECORDS_COUNT, Header, last_sequence, validate_payload,
+    RECORDS_COUNT as B_RECORDS_COUNT, BatchTooLarge, Header, last_sequence, validate_payload,
 )
 from storage.config import LogConfig
 from storage.errors import (
@@ -54,6 +54,7 @@ Clock = Callable[[], int]
 RECORD_LIST_TOO_LARGE = 18
 # baseOffset, batchLength and partitionLeaderEpoch: the header prefix a leader rewrites.
 _OFFSET_LENGTH_EPOCH = struct.Struct(">qii")
+_PATCHED = _OFFSET_LENGTH_EPOCH.size
 
 
 def wall_clock_ms() -> int:
@@ -364,13 +365,15 @@ class Log:
 
     def _validate(self, view: memoryview) -> list[tuple[int, int, Header]]:
         """Validate every batch of a payload before anything is written (all or nothing)."""
-        found = validate_payload(view)
-        max_bytes = self.config.max_message_bytes
-        for _pos, size, _h in found:
-            if size > max_bytes:
-                raise RecordTooLargeError(f"batch of {size} bytes exceeds max.message.bytes {max_bytes}")
-        if len(view) > self.config.segment_bytes:
-            err = RecordTooLargeError(f"append of {len(view)} bytes exceeds segment.bytes {self.config.segment_bytes}")
+        cfg = self.config
+        try:
+            found = validate_payload(view, cfg.max_message_bytes)
+        except BatchTooLarge as e:
+            raise RecordTooLargeError(
+                f"batch of {e.size} bytes exceeds max.message.bytes {cfg.max_message_bytes}"
+            ) from None
+        if len(view) > cfg.segment_bytes:
+            err = RecordTooLargeError(f"append of {len(view)} bytes exceeds segment.bytes {cfg.segment_bytes}")
             err.error_code = RECORD_LIST_TOO_LARGE
             raise err
         return found
@@ -397,8 +400,8 @@ class Log:
             stamp = self._stamp
             append_time = (log_append_time_ms if log_append_time_ms is not None else now) if stamp else -1
             # Without LogAppendTime only baseOffset and partitionLeaderEpoch change, and the CRC
-            # does not cover them: write patched copies of the 61-byte headers and the rest of
-            # each batch straight from the caller's buffer (no copy of the payload).
+            # does not cover them: write a new 16-byte prefix per batch and the rest of it
+            # straight from the caller's buffer in one gather write (no copy of the payload).
             whole = bytearray(view) if stamp else None
             iov: list[bytes | bytearray | memoryview] = []
             psm = self.producer_state
@@ -433,10 +436,8 @@ class Log:
                     set_partition_leader_epoch(whole, pos, leader_epoch)
                     set_max_timestamp_log_append(whole, pos, size, append_time)
                 else:
-                    head = bytearray(view[pos:pos + HEADER_SIZE])
-                    _OFFSET_LENGTH_EPOCH.pack_into(head, 0, offset, length, leader_epoch)
-                    iov.append(head)
-                    iov.append(view[pos + HEADER_SIZE:pos + size])
+                    iov.append(_OFFSET_LENGTH_EPOCH.pack(offset, length, leader_epoch))
+                    iov.append(view[pos + _PATCHED:pos + size])
                 if ts > max_ts:
                     max_ts, max_ts_off = ts, last
                 metas.append((size, last, ts))

@@ -197,9 +197,11 @@ class LogManager:
             for d in self._log_dir_of.values():
                 counts[d] += 1
             log_dir = min(self.log_dirs, key=lambda d: counts[d])
+            path = log_dir / partition_dir_name(topic, partition)
             log = Log.open(
-                log_dir / partition_dir_name(topic, partition), config or self.config_for(topic),
-                clock=self.clock, cache=self.cache, clean_shutdown=True,
+                path, config or self.config_for(topic), clock=self.clock, cache=self.cache,
+                # A directory that already exists was not loaded at start-up: trust nothing.
+                clean_shutdown=not path.exists(),
                 producer_id_expiration_ms=self.producer_id_expiration_ms,
             )
             self._logs[tp] = log
