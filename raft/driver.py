@@ -31,11 +31,11 @@ from raft.core import (
     Action, AppendLeaderChange, HighWatermarkAdvanced, LeaderChanged, PersistElectionState, RaftConfig,
     RaftCore, SendMessage,
 )
-from raft.errors import InvalidSnapshotIdError, RaftClosedError
+from raft.errors import InvalidSnapshotIdError, RaftClosedError, RaftError
 from raft.log import RaftLog
 from raft.quorum_state import QuorumStateStore
 from raft.snapshot import SnapshotWriter
-from raft.types import CommittedBatch, LeaderAndEpoch, OffsetAndEpoch, RaftListener
+from raft.types import LeaderAndEpoch, OffsetAndEpoch, RaftListener
 
 logger = logging.getLogger(__name__)
 
@@ -197,10 +197,13 @@ class RaftClient:
                 pass
         self._tasks.clear()
         await asyncio.get_running_loop().run_in_executor(None, self.log.close)
+        self._fail_waiters(RaftClosedError("raft client closed before the offset committed"))
+
+    def _fail_waiters(self, exc: Exception) -> None:
         while self._waiters:
             _o, _s, fut = heapq.heappop(self._waiters)
             if not fut.done():
-                fut.set_exception(RaftClosedError("raft client closed before the offset committed"))
+                fut.set_exception(exc)
 
     # -- background work -----------------------------------------------------------------
 
@@ -211,7 +214,13 @@ class RaftClient:
             self._flush_needed.clear()
             end = self.log.end_offset
             if self.log.fsync:
-                await loop.run_in_executor(None, self.log.flush, end)
+                try:
+                    await loop.run_in_executor(None, self.log.flush, end)
+                except Exception as exc:
+                    # Nothing more can commit: fail the waiters rather than hang them.
+                    logger.exception("flushing the metadata log failed; no further commits")
+                    self._fail_waiters(RaftError(f"metadata log flush failed: {exc}"))
+                    return
             if self._closed:
                 return
             self._execute(self.core.on_log_flushed(end))
