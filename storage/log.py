@@ -190,11 +190,14 @@ class Log:
             if i >= first_scan or not seg.indexes_ok or seg.base_offset in rebuild:
                 result = recover_segment(seg, self.cache, min_offset=min_offset, on_batch=on_batch,
                                          active=active, preallocate=True)
-                # Offsets are dense unless compaction thinned them: a segment that ends short of
-                # the next one's base lost its tail even if what remains is valid.
-                gap = (not active and not cfg.compact
-                       and seg.next_offset != self._segments[i + 1].base_offset)
-                if (result.truncated_bytes or gap) and not active:
+                if (not active and not result.truncated_bytes
+                        and seg.next_offset != self._segments[i + 1].base_offset):
+                    # Valid to its end but short of the next segment: a lost tail, or offsets
+                    # thinned by compaction (also after a later switch to delete). Kafka keeps
+                    # what follows, and so does this: no valid batch is dropped.
+                    logger.warning("%s ends at offset %s, before the next segment's base %s",
+                                   seg, seg.next_offset, self._segments[i + 1].base_offset)
+                if result.truncated_bytes and not active:
                     # Everything after the first invalid byte goes, as in Kafka.
                     for dead in self._segments[i + 1:]:
                         logger.warning("deleting %s after corruption in an earlier segment", dead)

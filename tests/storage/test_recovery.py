@@ -63,6 +63,15 @@ def check_indexes(log: Log) -> None:
             assert seg.find_position(target) == brute
 
 
+def _flat_positions(layout):
+    """Each batch with its position in the concatenation of all segments."""
+    out, pos = [], 0
+    for b in layout:
+        out.append((b, pos))
+        pos += b[2]
+    return out
+
+
 sizes_st = st.lists(st.integers(min_value=1, max_value=200), min_size=1, max_size=25)
 
 
@@ -78,17 +87,19 @@ def test_torn_tail_keeps_longest_valid_prefix(tmp_path_factory, sizes, data):
     os.truncate(victim.log_ref.path, cut)
     # crash: the log object is abandoned, nothing is closed or flushed
     reopened = Log.open(path, CFG, recovery_point=0)
-    if cut == victim.size:
-        kept = layout  # nothing was lost
-    else:
-        kept = [b for b in layout
-                if b[0] < victim.base_offset or (b[0] == victim.base_offset and b[1] + b[2] <= cut)]
+    torn = any(b[0] == victim.base_offset and b[1] < cut < b[1] + b[2] for b in layout)
+    in_victim = [b for b in layout if b[0] == victim.base_offset and b[1] + b[2] <= cut]
+    before_victim = [b for b in layout if b[0] < victim.base_offset]
+    after_victim = [b for b in layout if b[0] > victim.base_offset]
+    # A torn batch ends the log there; a cut on a batch boundary loses only the batches it
+    # removed: everything valid survives, later segments included (as in Kafka).
+    kept = before_victim + in_victim + ([] if torn else after_victim)
     if kept and kept[-1][0] >= victim.base_offset:
         expected_end = kept[-1][4] + 1
     else:
         expected_end = victim.base_offset  # the victim survives empty: its base is the end
     assert reopened.log_end_offset == expected_end
-    expected_bytes = before[: sum(b[2] for b in kept)]
+    expected_bytes = b"".join(before[o:o + b[2]] for b, o in _flat_positions(layout) if b in kept)
     assert all_bytes(reopened) == expected_bytes
     check_indexes(reopened)
     r = reopened.append(make_batch(2), leader_epoch=9)
