@@ -642,6 +642,11 @@ class MetadataDelta:
     def created_topics(self) -> dict[uuid.UUID, TopicDelta]:
         return {tid: td for tid, td in self.topics.items() if td.created}
 
+    @property
+    def changed_topic_configs(self) -> set[str]:
+        """Names of the topics whose explicit configs changed (deleted topics included)."""
+        return {res.name for res in self.configs if res.type == ConfigResourceType.TOPIC}
+
     def partition_changes(self) -> Iterator[PartitionChange]:
         """Every partition created or changed (topics deleted are in `deleted_topics`)."""
         for tid, td in self.topics.items():

@@ -132,6 +132,13 @@ class MetadataSystem:
         """The current (committed, applied) metadata image."""
         return self.loader.image
 
+    def add_publisher(self, publisher: Any) -> None:
+        """Install a publisher on the loader (see MetadataLoader.install_publisher)."""
+        self.loader.install_publisher(publisher)
+
+    def remove_publisher(self, publisher: Any) -> None:
+        self.loader.remove_publisher(publisher)
+
     async def wait_for_offset(self, offset: int) -> MetadataImage:
         """Resolve once the local image has applied `offset`."""
         return await self.loader.wait_for_offset(offset)

@@ -193,3 +193,13 @@ def test_equality_ignores_provenance():
     img = base_image()
     assert img.with_provenance(Provenance(99, 7, 5)) == img
     assert MetadataImage.empty("x").is_empty
+
+
+def test_changed_topic_configs():
+    img = base_image()
+    d = MetadataDelta(img).replay_all([
+        r.ConfigRecord(resource_type=2, resource_name="b.x", name="retention.ms", value="5"),
+        r.ConfigRecord(resource_type=4, resource_name="", name="log.retention.ms", value="5"),
+        r.RemoveTopicRecord(topic_id=T1),
+    ])
+    assert d.changed_topic_configs == {"a", "b.x"}
