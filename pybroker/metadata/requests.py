@@ -21,7 +21,7 @@ class ApiError:
     @classmethod
     def of(cls, code: ErrorCode, message: str | None = None) -> ApiError:
         """The error with `message`, or with the code's default message."""
-        return cls(code, message if message is not None else code.message())
+        return cls(code, message if message is not None else code.message)
 
     @property
     def ok(self) -> bool:
