@@ -43,7 +43,7 @@ class ReplicaManager:
         if partition is None:
             if topic is None:
                 raise PartitionError(ErrorCode.UNKNOWN_TOPIC_ID if by_id else ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
-            image_topic = self.image.topics.by_name(topic) if self.image is not None else None
+            image_topic = self.image.topic(topic) if self.image is not None else None
             if image_topic is None or index not in image_topic.partitions:
                 raise PartitionError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
             raise PartitionError(ErrorCode.NOT_LEADER_OR_FOLLOWER)
@@ -124,7 +124,7 @@ class ReplicaManager:
         self.image = image
         wanted: set[tuple[str, int]] = set()
         topic_ids: dict[uuid.UUID, str] = {}
-        for topic in image.topics.values():
+        for topic in image.topics_by_name.values():
             topic_ids[topic.topic_id] = topic.name
             for index, reg in topic.partitions.items():
                 if self.broker_id not in reg.replicas:
