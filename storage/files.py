@@ -150,6 +150,14 @@ class FileCache:
                 os.close(fd)
             self._fds.clear()
 
+    def __del__(self) -> None:
+        # A cache dropped without close_all (a log abandoned after an error) must not leak.
+        for fd in getattr(self, "_fds", {}).values():
+            try:
+                os.close(fd)
+            except OSError:
+                pass
+
 
 def fsync_path(path: str) -> None:
     """fsync a file through a descriptor of its own, so callers on any thread never share one."""

@@ -10,6 +10,7 @@ import struct
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import settings, strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
@@ -173,4 +174,10 @@ class LogMachine(RuleBasedStateMachine):
 
 
 TestLogModel = LogMachine.TestCase
-TestLogModel.settings = settings(max_examples=int(os.environ.get("STORAGE_MODEL_EXAMPLES", "80")), stateful_step_count=40, deadline=None)
+TestLogModel.settings = settings(max_examples=int(os.environ.get("STORAGE_MODEL_EXAMPLES", "80")),
+                                 stateful_step_count=40, deadline=None)
+
+
+@pytest.mark.slow
+class TestLogModelLong(LogMachine.TestCase):
+    settings = settings(max_examples=2000, stateful_step_count=80, deadline=None)

@@ -7,6 +7,7 @@ import shutil
 import struct
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings, strategies as st
 
 from storage import Log, LogConfig
@@ -75,9 +76,7 @@ def _flat_positions(layout):
 sizes_st = st.lists(st.integers(min_value=1, max_value=200), min_size=1, max_size=25)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sizes=sizes_st, data=st.data())
-def test_torn_tail_keeps_longest_valid_prefix(tmp_path_factory, sizes, data):
+def torn_tail(tmp_path_factory, sizes, data):
     path = tmp_path_factory.mktemp("crash") / "t-0"
     log, layout = build_log(path, sizes)
     before = all_bytes(log)
@@ -119,9 +118,7 @@ def _crc_covered(layout, pos_in_file, seg_base):
     return False
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(sizes=sizes_st, data=st.data())
-def test_corrupt_byte_keeps_prefix_before_it(tmp_path_factory, sizes, data):
+def corrupt_byte(tmp_path_factory, sizes, data):
     path = tmp_path_factory.mktemp("corrupt") / "t-0"
     log, layout = build_log(path, sizes)
     before = all_bytes(log)
@@ -143,6 +140,36 @@ def test_corrupt_byte_keeps_prefix_before_it(tmp_path_factory, sizes, data):
     check_indexes(reopened)
     end = reopened.log_end_offset
     assert reopened.append(make_batch(1), leader_epoch=0).first_offset == end
+
+
+_QUICK = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+_LONG = settings(max_examples=2000, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+
+
+@_QUICK
+@given(sizes=sizes_st, data=st.data())
+def test_torn_tail_keeps_longest_valid_prefix(tmp_path_factory, sizes, data):
+    torn_tail(tmp_path_factory, sizes, data)
+
+
+@_QUICK
+@given(sizes=sizes_st, data=st.data())
+def test_corrupt_byte_keeps_prefix_before_it(tmp_path_factory, sizes, data):
+    corrupt_byte(tmp_path_factory, sizes, data)
+
+
+@pytest.mark.slow
+@_LONG
+@given(sizes=sizes_st, data=st.data())
+def test_torn_tail_long(tmp_path_factory, sizes, data):
+    torn_tail(tmp_path_factory, sizes, data)
+
+
+@pytest.mark.slow
+@_LONG
+@given(sizes=sizes_st, data=st.data())
+def test_corrupt_byte_long(tmp_path_factory, sizes, data):
+    corrupt_byte(tmp_path_factory, sizes, data)
 
 
 def test_recovery_scans_only_from_recovery_point(tmp_path):
