@@ -169,6 +169,8 @@ class Broker:
         )
         self.metadata.add_publisher(self._publish)
         await self._register()
+        for bound in self.listeners.values():
+            await bound.server.start_serving()
         self._started = True
         self._tasks = [
             asyncio.ensure_future(self._every(cfg.get("log.retention.check.interval.ms"), self._retention)),

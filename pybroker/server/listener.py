@@ -33,8 +33,10 @@ async def start_listener(
     def factory() -> KafkaConnection:
         return KafkaConnection(dispatcher, name, max_request_size)
 
+    # Bound now (so the real port is known) but accepting only once the broker is ready.
     server = await loop.create_server(
-        factory, host or None, port, reuse_address=True, backlog=1024, family=socket.AF_UNSPEC
+        factory, host or None, port, reuse_address=True, backlog=1024, family=socket.AF_UNSPEC,
+        start_serving=False,
     )
     for sock in server.sockets:
         if send_buffer > 0:
