@@ -25,7 +25,6 @@ from protocol.records import (
     CONTROL_FLAG, DELETE_HORIZON_FLAG, HEADER_SIZE, LOG_OVERHEAD, BatchHeader, Record,
     build_batch, decode_batch, read_header, record_timestamp,
 )
-from storage.files import fsync_path
 from storage.index import NO_TIMESTAMP
 from storage.segment import (
     CLEANED_SUFFIX, INDEX_SUFFIX, INT32_MAX, LOG_SUFFIX, TIME_INDEX_SUFFIX, Segment, file_prefix,

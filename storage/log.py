@@ -21,7 +21,7 @@ from typing import Callable
 
 from protocol.errors import CorruptRecordError
 from protocol.records import (
-    CONTROL_FLAG, HEADER_SIZE, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader, decode_records,
+    CONTROL_FLAG, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader, decode_records,
     parse_end_txn_marker, set_base_offset, set_max_timestamp_log_append,
     set_partition_leader_epoch,
 )
