@@ -56,6 +56,8 @@ class Broker:
         self.controller_dispatcher = Dispatcher(self, {18: ApiHandler(18, 0, 4, handle_api_versions)})
         self.listeners: dict[str, BoundListener] = {}
         self.producer_ids = ProducerIdManager(self._allocate_producer_ids)
+        # Coordinator runtimes by FindCoordinator key type (0 groups, 1 transactions).
+        self.coordinators: dict[int, Any] = {}
         self.broker_epoch = -1
         self._tasks: list[asyncio.Task] = []
         self._started = False
@@ -113,6 +115,12 @@ class Broker:
 
     async def _allocate_producer_ids(self) -> Any:
         return await self.controller_call("allocate_producer_ids", self.node_id, self.broker_epoch)
+
+    def add_coordinator(self, key_type: int, runtime: Any) -> None:
+        """Register a coordinator runtime; it loads the shards this node already leads."""
+        self.coordinators[key_type] = runtime
+        if self.metadata is not None:
+            runtime.on_metadata(self.image)
 
     # --- hooks filled in by coordinators ---------------------------------------------------------
     def check_transactional_produce(self, ctx: Any, transactional_id: str, partition: Any, records: Any) -> None:
@@ -200,12 +208,15 @@ class Broker:
         self.broker_epoch = self.metadata.broker_epoch
 
     def _publish(self, delta: Any, image: Any) -> None:
-        """Apply each new metadata image to the local partitions."""
+        """Apply each new metadata image to the local partitions, then to the coordinators
+        (which load the shards of internal-topic partitions this node now leads)."""
         if self.replicas is not None:
             self.replicas.apply_image(image, self.log_config_for)
             if delta is not None:
                 for topic in getattr(delta, "changed_topic_configs", ()):
                     self.replicas.update_log_config(topic, self.log_config_for(topic))
+        for runtime in self.coordinators.values():
+            runtime.on_metadata(image)
 
     async def _every(self, interval_ms: int, fn: Callable[[], Any]) -> None:
         interval = max(interval_ms, 10) / 1000
@@ -261,6 +272,8 @@ class Broker:
                 await asyncio.wait_for(bound.server.wait_closed(), 2)
             except asyncio.TimeoutError:
                 pass
+        for runtime in self.coordinators.values():
+            runtime.close()
         if self.replicas is not None:
             for partition in list(self.replicas.partitions.values()):
                 partition.wake()
