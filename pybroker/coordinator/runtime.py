@@ -71,6 +71,7 @@ class CoordinatorRuntime:
         replication_factor: int,
         topic_configs: dict[str, str],
         shard_factory: Callable[[int], CoordinatorShard],
+        on_actions: Callable[[int, list[Any]], None] | None = None,
     ) -> None:
         self.broker = broker
         self.topic = topic
@@ -78,6 +79,7 @@ class CoordinatorRuntime:
         self.replication_factor = replication_factor
         self.topic_configs = topic_configs
         self.shard_factory = shard_factory
+        self.on_actions = on_actions
         self.shards: dict[int, _ShardState] = {}
         self._creating: asyncio.Task | None = None
         self._closed = False
@@ -152,6 +154,7 @@ class CoordinatorRuntime:
             self._set_timer(st, key, deadline)
         if not effects.records:
             self._respond(st, effects.responses)
+            self._act(st, effects.actions)
             return
         partition = self.broker.replicas.get(self.topic, st.partition)
         try:
@@ -180,10 +183,17 @@ class CoordinatorRuntime:
         target = result.last_offset + 1
         if partition.high_watermark >= target:
             self._respond(st, effects.responses)
+            self._act(st, effects.actions)
         else:
-            asyncio.ensure_future(self._respond_when_committed(st, partition, target, effects.responses))
+            asyncio.ensure_future(self._respond_when_committed(st, partition, target, effects.responses,
+                                                               effects.actions))
 
-    async def _respond_when_committed(self, st: _ShardState, partition: Any, target: int, responses: list) -> None:
+    def _act(self, st: _ShardState, actions: list[Any]) -> None:
+        if actions and self.on_actions is not None:
+            self.on_actions(st.partition, actions)
+
+    async def _respond_when_committed(self, st: _ShardState, partition: Any, target: int, responses: list,
+                                      actions: list) -> None:
         loop = asyncio.get_running_loop()
         while partition.high_watermark < target and not partition.deleted:
             fut = loop.create_future()
@@ -196,6 +206,7 @@ class CoordinatorRuntime:
                 partition.remove_waiter(fut)
         if partition.high_watermark >= target:
             self._respond(st, responses)
+            self._act(st, actions)
         else:
             self._fail(st, responses, CoordinatorError(ErrorCode.NOT_COORDINATOR))
 

@@ -44,11 +44,14 @@ class Effects:
       other than its own (a join completing every waiting member's JoinGroup).
     - `timers` set (key, deadline_ms) or cancel (key, None) timers; when one fires the runtime
       calls `shard.on_timer(key, now_ms)`. Setting an existing key replaces its deadline.
+    - `actions` are coordinator-specific work the runtime hands to its owner once `records`
+      are committed (the transaction coordinator's "write these markers").
     """
 
     records: list[CoordinatorRecord] = field(default_factory=list)
     responses: list[tuple[Any, Any]] = field(default_factory=list)
     timers: list[tuple[Hashable, int | None]] = field(default_factory=list)
+    actions: list[Any] = field(default_factory=list)
     producer_id: int = -1
     producer_epoch: int = -1
 
@@ -65,6 +68,7 @@ class Effects:
         self.records.extend(other.records)
         self.responses.extend(other.responses)
         self.timers.extend(other.timers)
+        self.actions.extend(other.actions)
         return self
 
 
