@@ -246,6 +246,13 @@ class TimeIndex:
         if not self.pinned:
             self._ts = self._rel = None
 
+    @property
+    def last_timestamp(self) -> int:
+        ts = self._ts
+        if ts is not None:
+            return ts[-1] if ts else NO_TIMESTAMP
+        return self.last_entry()[0]
+
     def pin(self) -> None:
         self._arrays()
         self.pinned = True

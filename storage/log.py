@@ -111,6 +111,7 @@ class Log:
         self._dirname = str(self.dir)
         self.config = config
         self._stamp = config.log_append_time
+        self._flush_messages = config.flush_messages
         self._clock = clock
         self.cache = cache
         self._lock = threading.RLock()
@@ -313,6 +314,7 @@ class Log:
         with self._lock:
             self.config = config
             self._stamp = config.log_append_time
+            self._flush_messages = config.flush_messages
             for seg in self._segments:
                 seg.index_interval = config.index_interval_bytes
 
@@ -399,8 +401,8 @@ class Log:
                 raise LogClosedError(f"log {self._dirname} is closed")
             if not found:
                 return AppendResult(-1, -1, NO_TIMESTAMP, -1, -1, self._log_start, 0, 0)
-            now = self._clock()
             stamp = self._stamp
+            now = self._clock() if stamp and log_append_time_ms is None else None
             append_time = (log_append_time_ms if log_append_time_ms is not None else now) if stamp else -1
             # Without LogAppendTime only baseOffset and partitionLeaderEpoch change, and the CRC
             # does not cover them: write a new 16-byte prefix per batch and the rest of it
@@ -461,7 +463,7 @@ class Log:
                     epochs.assign(leader_epoch, first)
             return AppendResult(
                 first, offset - 1, max_ts, max_ts_off, append_time, self._log_start, records,
-                n, offset - self.recovery_point >= self.config.flush_messages, rolled,
+                n, offset - self.recovery_point >= self._flush_messages, rolled,
             )
 
     def append_as_follower(self, batches: bytes | bytearray | memoryview) -> AppendResult:
@@ -510,7 +512,7 @@ class Log:
                 rolled=rolled,
             )
 
-    def _maybe_roll(self, size: int, max_ts: int, last_offset: int, now: int, roll_base: int) -> bool:
+    def _maybe_roll(self, size: int, max_ts: int, last_offset: int, now: int | None, roll_base: int) -> bool:
         """Roll as Kafka's shouldRoll: segment.bytes, segment.ms (from the first batch's
         timestamp, else the segment's creation), a full index, or a relative-offset overflow."""
         seg = self._segments[-1]
@@ -528,10 +530,15 @@ class Log:
             first_ts = seg.first_batch_timestamp
             if first_ts is None:
                 first_ts = self._first_batch_timestamp(seg)
-            waited = max_ts - first_ts if first_ts > NO_TIMESTAMP else now - seg.created_ms
+            if first_ts > NO_TIMESTAMP:
+                waited = max_ts - first_ts
+            else:
+                if now is None:
+                    now = self._clock()
+                waited = now - seg.created_ms
             if waited <= cfg.segment_ms - cfg.segment_jitter_ms:
                 return False
-        self._roll_locked(now, max(roll_base, self._leo))
+        self._roll_locked(self._clock() if now is None else now, max(roll_base, self._leo))
         return True
 
     def _first_batch_timestamp(self, seg: Segment) -> int:

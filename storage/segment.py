@@ -164,7 +164,9 @@ class Segment:
                 max_off = last_offset
             if since > interval:
                 self.index.append(last_offset, pos)
-                self.time_index.maybe_append(max_ts, max_off)
+                time_index = self.time_index
+                if max_ts > time_index.last_timestamp:
+                    time_index.maybe_append(max_ts, max_off)
                 since = 0
             since += size
             pos += size
