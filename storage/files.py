@@ -13,7 +13,7 @@ import threading
 from collections import OrderedDict
 from typing import Protocol
 
-_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | getattr(os, "O_CLOEXEC", 0)
+_OPEN_FLAGS = os.O_RDWR | getattr(os, "O_CLOEXEC", 0)
 _IOV_MAX = os.sysconf("SC_IOV_MAX") if hasattr(os, "sysconf") else 1024
 
 
@@ -50,13 +50,15 @@ class FileCache:
     def open_count(self) -> int:
         return len(self._fds)
 
-    def _fd(self, ref: FileRef) -> int:
+    def _fd(self, ref: FileRef, create: bool = False) -> int:
         fds = self._fds
         fd = fds.get(ref)
         if fd is not None:
             fds.move_to_end(ref)
             return fd
-        fd = os.open(ref.path, _OPEN_FLAGS, 0o644)
+        # Only writes may create a file: a read through a stale reference must fail rather
+        # than leave an empty file behind (it would look like a segment at the next start).
+        fd = os.open(ref.path, _OPEN_FLAGS | (os.O_CREAT if create else 0), 0o644)
         self.opens += 1
         fds[ref] = fd
         while len(fds) > self.max_open:
@@ -70,7 +72,7 @@ class FileCache:
 
     def pwrite(self, ref: FileRef, data: bytes | bytearray | memoryview, pos: int) -> None:
         with self._lock:
-            fd = self._fd(ref)
+            fd = self._fd(ref, True)
             written = os.pwrite(fd, data, pos)
             # Regular files write fully unless the disk is full; finish the job or raise.
             while written < len(data):
@@ -82,7 +84,7 @@ class FileCache:
     def pwritev(self, ref: FileRef, buffers: list, pos: int, total: int) -> None:
         """Gather-write `buffers` (`total` bytes) at `pos`, finishing short writes."""
         with self._lock:
-            fd = self._fd(ref)
+            fd = self._fd(ref, True)
             if len(buffers) == 1:
                 written = os.pwrite(fd, buffers[0], pos)
             elif len(buffers) <= _IOV_MAX:
@@ -110,7 +112,7 @@ class FileCache:
 
     def truncate(self, ref: FileRef, size: int) -> None:
         with self._lock:
-            os.ftruncate(self._fd(ref), size)
+            os.ftruncate(self._fd(ref, True), size)
 
     def size(self, ref: FileRef) -> int:
         with self._lock:

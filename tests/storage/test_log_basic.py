@@ -236,3 +236,15 @@ def test_config_from_properties():
     broker = LogConfig.from_broker_properties({"log.retention.hours": "1", "log.segment.bytes": "2048"})
     assert broker.retention_ms == 3_600_000 and broker.segment_bytes == 2048
     assert LogConfig.from_properties(cfg.to_properties()) == cfg
+
+
+def test_stale_segment_reads_never_create_files(tmp_path):
+    log = Log.open(tmp_path / "t-0", small_config(retention_ms=1, file_delete_delay_ms=0))
+    for _ in range(30):
+        log.append(make_batch(1, value_size=60, timestamp=0), leader_epoch=0)
+    old = log.segments()[0]
+    log.high_watermark = log.log_end_offset
+    assert log.apply_retention(10_000) > 0
+    with pytest.raises(FileNotFoundError):
+        old.read(0, 10)
+    assert not os.path.exists(old.log_ref.path)
