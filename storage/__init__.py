@@ -11,7 +11,7 @@ from storage.files import FileCache
 from storage.leader_epoch import LeaderEpochCache
 from storage.log import AppendResult, Log, ProducerStateError, ReadResult
 from storage.log_manager import LogManager
-from storage.producer_state import ProducerCheck, ProducerError, ProducerStateManager
+from storage.producer_state import ProducerCheck, ProducerStateManager
 
 __all__ = [
     "AppendResult",
@@ -29,7 +29,6 @@ __all__ = [
     "OffsetOutOfRangeError",
     "OffsetsOutOfOrderError",
     "ProducerCheck",
-    "ProducerError",
     "ProducerStateError",
     "ProducerStateManager",
     "ReadResult",

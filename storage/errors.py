@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from protocol.errors import CorruptRecordError
+from protocol.errors import CorruptRecordError, ErrorCode
 
 __all__ = [
     "StorageError",
@@ -17,25 +17,17 @@ __all__ = [
     "CorruptIndexError",
 ]
 
-# Kafka error codes used below (org.apache.kafka.common.protocol.Errors).
-OFFSET_OUT_OF_RANGE = 1
-CORRUPT_MESSAGE = 2
-MESSAGE_TOO_LARGE = 10
-INVALID_CONFIG = 40
-KAFKA_STORAGE_ERROR = 56
-UNKNOWN_SERVER_ERROR = -1
-
 
 class StorageError(Exception):
     """Base of the storage package's exceptions."""
 
-    error_code: int = UNKNOWN_SERVER_ERROR
+    error_code: ErrorCode = ErrorCode.UNKNOWN_SERVER_ERROR
 
 
 class ConfigError(StorageError, ValueError):
     """An invalid topic or broker config value; the message names the key."""
 
-    error_code = INVALID_CONFIG
+    error_code = ErrorCode.INVALID_CONFIG
 
     def __init__(self, key: str, value: Any, reason: str) -> None:
         super().__init__(f"invalid value {value!r} for configuration {key}: {reason}")
@@ -46,7 +38,7 @@ class ConfigError(StorageError, ValueError):
 class OffsetOutOfRangeError(StorageError):
     """A read or lookup below the log start offset or above the log end offset."""
 
-    error_code = OFFSET_OUT_OF_RANGE
+    error_code = ErrorCode.OFFSET_OUT_OF_RANGE
 
     def __init__(self, offset: int, log_start_offset: int, log_end_offset: int) -> None:
         super().__init__(
@@ -58,24 +50,25 @@ class OffsetOutOfRangeError(StorageError):
 
 
 class RecordTooLargeError(StorageError):
-    """A batch larger than max.message.bytes, or than a whole segment can hold."""
+    """A batch larger than max.message.bytes (MESSAGE_TOO_LARGE), or an append larger than a
+    whole segment (RECORD_LIST_TOO_LARGE)."""
 
-    error_code = MESSAGE_TOO_LARGE
+    error_code = ErrorCode.MESSAGE_TOO_LARGE
 
 
 class OffsetsOutOfOrderError(StorageError):
     """A follower append whose offsets do not increase past the log end offset."""
 
-    error_code = UNKNOWN_SERVER_ERROR
+    error_code = ErrorCode.UNKNOWN_SERVER_ERROR
 
 
 class LogClosedError(StorageError):
     """An operation on a log that was closed or deleted."""
 
-    error_code = KAFKA_STORAGE_ERROR
+    error_code = ErrorCode.KAFKA_STORAGE_ERROR
 
 
 class CorruptIndexError(StorageError):
     """An index file whose contents contradict its segment; it is rebuilt from the log."""
 
-    error_code = KAFKA_STORAGE_ERROR
+    error_code = ErrorCode.KAFKA_STORAGE_ERROR

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
 
-from protocol.errors import CorruptRecordError
+from protocol.errors import CorruptRecordError, ErrorCode
 from protocol.records import (
     CONTROL_FLAG, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader, decode_records,
     parse_end_txn_marker, set_base_offset, set_max_timestamp_log_append,
@@ -51,7 +51,6 @@ logger = logging.getLogger(__name__)
 
 Clock = Callable[[], int]
 
-RECORD_LIST_TOO_LARGE = 18
 # baseOffset, batchLength and partitionLeaderEpoch: the header prefix a leader rewrites.
 _OFFSET_LENGTH_EPOCH = struct.Struct(">qii")
 _PATCHED = _OFFSET_LENGTH_EPOCH.size
@@ -67,7 +66,7 @@ class ProducerStateError(StorageError):
     def __init__(self, check: ProducerCheck) -> None:
         super().__init__(check.message or check.error.name)
         self.check = check
-        self.error_code = int(check.error)
+        self.error_code = check.error
 
 
 @dataclass(slots=True)
@@ -379,7 +378,7 @@ class Log:
             ) from None
         if len(view) > cfg.segment_bytes:
             err = RecordTooLargeError(f"append of {len(view)} bytes exceeds segment.bytes {cfg.segment_bytes}")
-            err.error_code = RECORD_LIST_TOO_LARGE
+            err.error_code = ErrorCode.RECORD_LIST_TOO_LARGE
             raise err
         return found
 

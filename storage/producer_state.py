@@ -18,12 +18,12 @@ Validation follows Kafka 3.x/4.x brokers (ProducerAppendInfo):
 
 from __future__ import annotations
 
-import enum
 import os
 import struct
 from collections import deque
 from dataclasses import dataclass, field
 
+from protocol.errors import ErrorCode
 from protocol.records import crc32c
 from storage.segment import SNAPSHOT_SUFFIX, file_prefix, offset_from_name
 
@@ -40,17 +40,6 @@ SNAPSHOT_VERSION = 1
 _SNAP_HEADER = struct.Struct(">hIi")
 _SNAP_ENTRY = struct.Struct(">qhiqiqiq")
 _CRC_START = 6
-
-
-class ProducerError(enum.IntEnum):
-    """Outcomes of the produce-time check; values are Kafka's error codes."""
-
-    NONE = 0
-    OUT_OF_ORDER_SEQUENCE_NUMBER = 45
-    DUPLICATE_SEQUENCE_NUMBER = 46
-    INVALID_PRODUCER_EPOCH = 47
-    INVALID_TXN_STATE = 48
-    UNKNOWN_PRODUCER_ID = 59
 
 
 class CorruptSnapshotError(Exception):
@@ -104,23 +93,23 @@ class ProducerEntry:
 
 @dataclass(slots=True)
 class ProducerCheck:
-    """Result of `check_and_prepare`: NONE (append), DUPLICATE with the original offsets, or
-    an error code the broker returns for the partition."""
+    """Result of `check_and_prepare`: ErrorCode.NONE (append; `duplicate` set for a retry,
+    with the original offsets), or the error code the broker returns for the partition."""
 
-    error: ProducerError
+    error: ErrorCode
     duplicate: BatchMetadata | None = None
     message: str = ""
 
     @property
     def ok(self) -> bool:
-        return self.error is ProducerError.NONE and self.duplicate is None
+        return self.error is ErrorCode.NONE and self.duplicate is None
 
     @property
     def is_duplicate(self) -> bool:
         return self.duplicate is not None
 
 
-_OK = ProducerCheck(ProducerError.NONE)
+_OK = ProducerCheck(ErrorCode.NONE)
 
 
 def _in_sequence(last_seq: int, next_seq: int) -> bool:
@@ -161,26 +150,26 @@ class ProducerStateManager:
             return _OK
         dup = entry.find_duplicate(epoch, first_seq, last_seq)
         if dup is not None:
-            return ProducerCheck(ProducerError.NONE, dup)
+            return ProducerCheck(ErrorCode.NONE, dup)
         if epoch < entry.epoch:
             return ProducerCheck(
-                ProducerError.INVALID_PRODUCER_EPOCH,
+                ErrorCode.INVALID_PRODUCER_EPOCH,
                 message=f"epoch {epoch} of producer {producer_id} is older than {entry.epoch}",
             )
         if epoch != entry.epoch:
             if first_seq != 0 and entry.epoch != NO_PRODUCER_EPOCH:
                 return ProducerCheck(
-                    ProducerError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+                    ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
                     message=f"new epoch {epoch} of producer {producer_id} starts at sequence {first_seq}, not 0",
                 )
         elif entry.epoch != NO_PRODUCER_EPOCH and not _in_sequence(entry.last_seq, first_seq):
             return ProducerCheck(
-                ProducerError.OUT_OF_ORDER_SEQUENCE_NUMBER,
+                ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
                 message=f"producer {producer_id} sent sequence {first_seq} after {entry.last_seq}",
             )
         if entry.current_txn_first_offset is not None and not is_transactional:
             return ProducerCheck(
-                ProducerError.INVALID_TXN_STATE,
+                ErrorCode.INVALID_TXN_STATE,
                 message=f"non-transactional batch from producer {producer_id} inside a transaction",
             )
         return _OK

@@ -6,7 +6,8 @@ import time
 
 import pytest
 
-from storage import Log, LogConfig, ProducerError, ProducerStateError, ProducerStateManager
+from protocol.errors import ErrorCode
+from storage import Log, LogConfig, ProducerStateError, ProducerStateManager
 from storage_helpers import batch_offsets, control_batch, make_batch
 
 INT_MAX = (1 << 31) - 1
@@ -30,20 +31,20 @@ def test_unknown_producer_accepts_any_sequence(tmp_path):
 def test_sequence_rules(tmp_path):
     psm = psm_with(tmp_path)
     assert psm.check_and_prepare(1, 0, 5, 9, False).ok
-    assert psm.check_and_prepare(1, 0, 6, 9, False).error is ProducerError.OUT_OF_ORDER_SEQUENCE_NUMBER
-    assert psm.check_and_prepare(1, 0, 3, 3, False).error is ProducerError.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert psm.check_and_prepare(1, 0, 6, 9, False).error is ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert psm.check_and_prepare(1, 0, 3, 3, False).error is ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
     # new epoch must restart at 0
     assert psm.check_and_prepare(1, 1, 0, 2, False).ok
-    assert psm.check_and_prepare(1, 1, 5, 6, False).error is ProducerError.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert psm.check_and_prepare(1, 1, 5, 6, False).error is ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
     # fenced epoch
     psm.update(1, 3, 0, 0, 10, 10, 1000, False)
-    assert psm.check_and_prepare(1, 2, 1, 1, False).error is ProducerError.INVALID_PRODUCER_EPOCH
+    assert psm.check_and_prepare(1, 2, 1, 1, False).error is ErrorCode.INVALID_PRODUCER_EPOCH
 
 
 def test_sequence_wraps_at_int_max(tmp_path):
     psm = psm_with(tmp_path, seqs=((INT_MAX - 4, INT_MAX),))
     assert psm.check_and_prepare(1, 0, 0, 3, False).ok
-    assert psm.check_and_prepare(1, 0, 1, 3, False).error is ProducerError.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert psm.check_and_prepare(1, 0, 1, 3, False).error is ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
 
 
 def test_duplicates_within_last_five_batches(tmp_path):
@@ -53,7 +54,7 @@ def test_duplicates_within_last_five_batches(tmp_path):
         assert check.is_duplicate
         assert (check.duplicate.first_offset, check.duplicate.last_offset) == (i * 2, i * 2 + 1)
     # the sixth-newest batch is forgotten: a retry of it is out of order
-    assert psm.check_and_prepare(1, 0, 0, 1, False).error is ProducerError.OUT_OF_ORDER_SEQUENCE_NUMBER
+    assert psm.check_and_prepare(1, 0, 0, 1, False).error is ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
     # same sequence range but another epoch is not a duplicate
     assert not psm.check_and_prepare(1, 1, 2, 3, False).is_duplicate
 
@@ -62,7 +63,7 @@ def test_transaction_state(tmp_path):
     psm = ProducerStateManager(str(tmp_path))
     psm.update(5, 0, 0, 0, 100, 100, 1, True)
     assert psm.first_unstable_offset() == 100
-    assert psm.check_and_prepare(5, 0, 1, 1, False).error is ProducerError.INVALID_TXN_STATE
+    assert psm.check_and_prepare(5, 0, 1, 1, False).error is ErrorCode.INVALID_TXN_STATE
     assert psm.check_and_prepare(5, 0, 1, 1, True).ok
     assert psm.update_end_txn(5, 0, 3, 2) == 100
     assert psm.first_unstable_offset() is None
@@ -80,12 +81,12 @@ def test_log_append_duplicate_and_errors(tmp_path):
     assert log.log_end_offset == end
     with pytest.raises(ProducerStateError) as e:
         log.append(make_batch(1, producer_id=11, producer_epoch=0, base_sequence=9), leader_epoch=0)
-    assert e.value.error_code == 45
+    assert e.value.error_code is ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER
     bumped = log.append(make_batch(1, producer_id=11, producer_epoch=1, base_sequence=0), leader_epoch=0)
     assert bumped.first_offset == r1.last_offset + 1
     with pytest.raises(ProducerStateError) as e:
         log.append(make_batch(1, producer_id=11, producer_epoch=0, base_sequence=5), leader_epoch=0)
-    assert e.value.error_code == 47
+    assert e.value.error_code is ErrorCode.INVALID_PRODUCER_EPOCH
     assert log.log_end_offset == bumped.last_offset + 1
 
 
