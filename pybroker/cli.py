@@ -13,6 +13,8 @@ from pybroker import __version__
 
 log = logging.getLogger("pybroker")
 
+TOOL_COMMANDS = ("topics", "produce", "consume", "groups", "health")
+
 
 def _add_config_args(p: argparse.ArgumentParser, *, top: bool = False) -> None:
     # A subcommand's copies must not reset what was given before the subcommand name.
@@ -45,6 +47,10 @@ def build_parser() -> argparse.ArgumentParser:
                      help="succeed when the directories are already formatted")
 
     sub.add_parser("random-uuid", help="print a new cluster id")
+
+    from pybroker.tools.commands import add_tool_parsers
+
+    add_tool_parsers(sub)
     return parser
 
 
@@ -123,6 +129,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
     command = args.command or "run"
+    if command in TOOL_COMMANDS:
+        from pybroker.tools.commands import run_tool
+
+        return run_tool(args)
     if command == "random-uuid":
         from pybroker.storage_format import random_uuid
 

@@ -52,6 +52,10 @@ def _text(value: Any) -> str:
     return str(value)
 
 
+class TopicError(Exception):
+    """A topic helper failed (the topic exists, a config is invalid, ...)."""
+
+
 class EmbeddedBroker:
     """One pybroker node in this process."""
 
@@ -139,6 +143,62 @@ class EmbeddedBroker:
         thread.join(timeout=30)
         self._loop = self._thread = None
         self._cleanup()
+
+    # --- topics ---------------------------------------------------------------------------------
+    def create_topic(self, name: str, partitions: int = 1, config: dict[str, Any] | None = None, *,
+                     replication_factor: int = -1) -> Any:
+        """Create a topic and wait until this node leads all its partitions.
+
+        Blocks when the broker runs on its own loop (`with EmbeddedBroker()`); returns an
+        awaitable when it runs on the caller's loop (`await kafka.create_topic(...)`).
+        """
+        coro = self._create_topic(name, partitions, config, replication_factor)
+        if self._loop is not None:
+            return self.call(coro)
+        return coro
+
+    async def create_topic_async(self, name: str, partitions: int = 1, config: dict[str, Any] | None = None, *,
+                                 replication_factor: int = -1) -> None:
+        """`create_topic` for a broker running on the caller's loop."""
+        await self._create_topic(name, partitions, config, replication_factor)
+
+    def delete_topic(self, name: str) -> Any:
+        """Delete a topic; blocks or returns an awaitable as `create_topic` does."""
+        coro = self._delete_topic(name)
+        if self._loop is not None:
+            return self.call(coro)
+        return coro
+
+    async def _create_topic(self, name: str, partitions: int, config: dict[str, Any] | None,
+                            replication_factor: int) -> None:
+        from pybroker.metadata.requests import CreatableTopic, CreateTopicsRequest
+
+        broker = self._running()
+        topic = CreatableTopic(name=name, num_partitions=partitions, replication_factor=replication_factor,
+                               configs={k: _text(v) for k, v in (config or {}).items()})
+        (result,) = await broker.controller_call("create_topics", CreateTopicsRequest([topic]))
+        if not result.error.ok:
+            raise TopicError(f"cannot create topic {name!r}: {result.error.code.name}: {result.error.message}")
+        # The image is applied; wait (briefly) for the local partitions to take leadership.
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while loop.time() < deadline:
+            if all((p := broker.replicas.get(name, i)) is not None and p.is_leader for i in range(partitions)):
+                return
+            await asyncio.sleep(0.001)
+        raise TopicError(f"topic {name!r} was created but its partitions have no leader yet")
+
+    async def _delete_topic(self, name: str) -> None:
+        from pybroker.metadata.requests import DeleteTopicsRequest
+
+        (result,) = await self._running().controller_call("delete_topics", DeleteTopicsRequest(names=[name]))
+        if not result.error.ok:
+            raise TopicError(f"cannot delete topic {name!r}: {result.error.code.name}: {result.error.message}")
+
+    def _running(self) -> Broker:
+        if self.broker is None or not self.broker._started:
+            raise RuntimeError("the embedded broker is not running")
+        return self.broker
 
     def call(self, coro: Any, timeout: float = 30) -> Any:
         """Run a coroutine on the broker's loop (sync mode) and return its result."""
