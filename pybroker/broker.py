@@ -25,6 +25,7 @@ from pybroker.metadata.image import Endpoint, SecurityProtocol
 from pybroker.metadata.requests import CreatableTopic, CreateTopicsRequest
 from pybroker.producer_ids import ProducerIdManager
 from pybroker.replica_manager import ReplicaManager
+from pybroker.stats import BrokerStats
 from pybroker.server import ApiHandler, BoundListener, Dispatcher, start_listener
 from pybroker.storage_format import ensure_formatted
 from storage.log_manager import LogManager
@@ -52,6 +53,8 @@ class Broker:
         self.metadata: Any = None
         self.replicas: ReplicaManager | None = None
         self.fetch_sessions = FetchSessionCache(config.get("max.incremental.fetch.session.cache.slots"))
+        self.stats = BrokerStats()
+        self.metrics: Any = None  # the Prometheus endpoint, when pybroker.metrics.port is set
         self.dispatcher = Dispatcher(self, broker_handlers())
         self.controller_dispatcher = Dispatcher(self, {18: ApiHandler(18, 0, 4, handle_api_versions)})
         self.listeners: dict[str, BoundListener] = {}
@@ -189,6 +192,10 @@ class Broker:
         ]
         if cfg.get("log.cleaner.enable"):
             self.logs.start_cleaner(backoff_ms=cfg.get("log.cleaner.backoff.ms"))
+        if cfg.get("pybroker.metrics.port") is not None:
+            from pybroker.metrics import start_metrics
+
+            self.metrics = start_metrics(self)
         names = ", ".join(f"{l.name}://{l.host or '0.0.0.0'}:{self.listeners[l.name].port}" for l in cfg.listeners)
         log.info("pybroker node %d of cluster %s listening on %s (started in %.0f ms)",
                  self.node_id, self.cluster_id, names, (time.perf_counter() - t0) * 1000)
@@ -257,6 +264,8 @@ class Broker:
         self._stopping = True
         for task in self._tasks:
             task.cancel()
+        if self.metrics is not None:
+            await asyncio.get_running_loop().run_in_executor(None, self.metrics.close)
         for task in self._tasks:
             try:
                 await task

@@ -183,6 +183,7 @@ def _read_all(f: _Fetch) -> tuple[list[tuple[SessionPartition, Any]], int, bool,
         n = len(records)
         if n:
             data.records = records
+            f.ctx.broker.stats.fetched(item.topic, n)
             if f.isolation == READ_COMMITTED:
                 data.aborted_transactions = partition.aborted_transactions(item.fetch_offset, max_offset)
             total += n

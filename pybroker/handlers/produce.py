@@ -107,4 +107,7 @@ def partition_append(broker: Any, partition: Partition, records: Any, acks: int)
         raise PartitionError(ErrorCode.INVALID_RECORD, "no record batches")
     if acks == -1 and len(partition.isr) < partition.log.config.min_insync_replicas:
         raise PartitionError(ErrorCode.NOT_ENOUGH_REPLICAS)
-    return broker.replicas.append_records(partition, records)
+    result = broker.replicas.append_records(partition, records)
+    if not result.duplicate:
+        broker.stats.produced(partition.topic, len(records), result.last_offset - result.first_offset + 1)
+    return result

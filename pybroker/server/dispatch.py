@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
+import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
@@ -64,6 +65,7 @@ class RequestContext:
     broker: Any
     frame_size: int
     state: dict[str, Any] = field(default_factory=dict)
+    received: float = 0.0  # time.perf_counter() when the request was decoded
 
     @property
     def peer(self) -> str:
@@ -80,12 +82,15 @@ class Dispatcher:
         for key, h in handlers.items():
             self._table[key] = h
         self.connections: set["KafkaConnection"] = set()
+        self.stats = getattr(broker, "stats", None)  # request latencies, connection counts
         self._request_codecs: dict[tuple[int, int], Codec] = {}
         self._response_codecs: dict[tuple[int, int], Codec] = {}
 
     # --- connection bookkeeping -----------------------------------------------------------
     def connection_opened(self, conn: "KafkaConnection") -> None:
         self.connections.add(conn)
+        if self.stats is not None:
+            self.stats.connections_opened[conn.listener_name] += 1
         log.debug("connection from %s on %s", conn.peer, conn.listener_name)
 
     def connection_closed(self, conn: "KafkaConnection") -> None:
@@ -134,6 +139,7 @@ class Dispatcher:
             broker=self.broker,
             frame_size=len(frame),
             state=conn.state,
+            received=time.perf_counter(),
         )
         if request_log.isEnabledFor(logging.DEBUG):
             request_log.debug("%s -> api %d v%d corr %d %r", conn.peer, api_key, api_version, correlation_id, request)
@@ -146,6 +152,8 @@ class Dispatcher:
             return
         if result is None:
             conn.abandon(slot)
+            if self.stats is not None:
+                self.stats.request_done(api_key, time.perf_counter() - ctx.received)
         elif asyncio.isfuture(result) or asyncio.iscoroutine(result):
             fut = asyncio.ensure_future(result)
             fut.add_done_callback(lambda f: self._finish(ctx, slot, f))
@@ -180,6 +188,8 @@ class Dispatcher:
             conn.close()
             return
         conn.complete(slot, parts)
+        if self.stats is not None:
+            self.stats.request_done(ctx.api_key, time.perf_counter() - ctx.received)
 
     def encode_response(self, api_key: int, api_version: int, correlation_id: int, response: Any) -> list:
         codec = self.response_codec(api_key, api_version)
