@@ -55,6 +55,9 @@ class _ShardState:
     shard: CoordinatorShard
     leader_epoch: int
     loading: bool = True
+    # The end of the last batch this shard wrote: responses wait until it is committed, even
+    # those of operations that write nothing (their reads saw that batch's effects).
+    written_end: int = 0
     waiters: dict[Any, asyncio.Future] = field(default_factory=dict)
     timers: dict[Hashable, asyncio.TimerHandle] = field(default_factory=dict)
     load_task: asyncio.Task | None = None
@@ -152,11 +155,15 @@ class CoordinatorRuntime:
     def _apply(self, st: _ShardState, effects: Effects) -> None:
         for key, deadline in effects.timers:
             self._set_timer(st, key, deadline)
-        if not effects.records:
-            self._respond(st, effects.responses)
-            self._act(st, effects.actions)
-            return
         partition = self.broker.replicas.get(self.topic, st.partition)
+        if not effects.records:
+            if partition is None or partition.high_watermark >= st.written_end:
+                self._respond(st, effects.responses)
+                self._act(st, effects.actions)
+            else:
+                asyncio.ensure_future(self._respond_when_committed(
+                    st, partition, st.written_end, effects.responses, effects.actions))
+            return
         try:
             if partition is None or not partition.is_leader or partition.leader_epoch != st.leader_epoch:
                 raise CoordinatorError(ErrorCode.NOT_COORDINATOR)
@@ -180,7 +187,7 @@ class CoordinatorRuntime:
             return
         for i, record in enumerate(effects.records):
             st.shard.replay(result.first_offset + i, record, effects.producer_id, effects.producer_epoch)
-        target = result.last_offset + 1
+        target = st.written_end = result.last_offset + 1
         if partition.high_watermark >= target:
             self._respond(st, effects.responses)
             self._act(st, effects.actions)
@@ -293,6 +300,7 @@ class CoordinatorRuntime:
                         continue
                     count += self._replay_batch(st, data, pos, h)
                     offset = h.last_offset + 1
+                    st.written_end = offset
                 await asyncio.sleep(0)
                 if self.shards.get(st.partition) is not st:
                     return
