@@ -35,6 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"pybroker {__version__}")
     _add_config_args(parser, top=True)
     parser.add_argument("--log-level", default="INFO", help="logging level (DEBUG, INFO, WARNING, ERROR)")
+    parser.add_argument("--request-log", action="store_true",
+                        help="log every request and its decoded body (the pybroker.request logger at DEBUG)")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     run = sub.add_parser("run", help="run a broker (the default)")
@@ -128,6 +130,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     setup_logging(args.log_level)
+    if args.request_log:
+        logging.getLogger("pybroker.request").setLevel(logging.DEBUG)
     command = args.command or "run"
     if command in TOOL_COMMANDS:
         from pybroker.tools.commands import run_tool

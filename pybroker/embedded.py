@@ -73,6 +73,10 @@ class EmbeddedBroker:
         return self.broker.bootstrap_servers
 
     @property
+    def running(self) -> bool:
+        return self.broker is not None and self.broker._started and not self.broker._stopping
+
+    @property
     def port(self) -> int:
         assert self.broker is not None
         return self.broker.bound_port()

@@ -12,12 +12,10 @@ _counter = itertools.count()
 
 
 @pytest.fixture(scope="session")
-def broker():
-    """One in-process broker shared by the session (its own loop in a background thread)."""
-    from pybroker.embedded import EmbeddedBroker
-
-    with EmbeddedBroker() as b:
-        yield b
+def broker(kafka_session_broker):
+    """One in-process broker shared by the session (its own loop in a background thread): the
+    pybroker pytest plugin's shared broker."""
+    return kafka_session_broker
 
 
 @pytest.fixture
