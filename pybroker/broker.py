@@ -119,6 +119,25 @@ class Broker:
     async def _allocate_producer_ids(self) -> Any:
         return await self.controller_call("allocate_producer_ids", self.node_id, self.broker_epoch)
 
+    def _start_coordinators(self) -> None:
+        from pybroker.coordinator import CoordinatorRuntime
+        from pybroker.groups.shard import GroupCoordinatorShard
+
+        cfg = self.config
+        groups = CoordinatorRuntime(
+            self,
+            "__consumer_offsets",
+            cfg.get("offsets.topic.num.partitions"),
+            cfg.get("offsets.topic.replication.factor"),
+            {
+                "cleanup.policy": "compact",
+                "compression.type": "producer",
+                "segment.bytes": str(cfg.get("offsets.topic.segment.bytes")),
+            },
+            lambda partition: GroupCoordinatorShard(partition, cfg, lambda: self.image),
+        )
+        self.add_coordinator(0, groups)
+
     def add_coordinator(self, key_type: int, runtime: Any) -> None:
         """Register a coordinator runtime; it loads the shards this node already leads."""
         self.coordinators[key_type] = runtime
@@ -179,6 +198,7 @@ class Broker:
             clock=self.clock_ms,
         )
         self.metadata.add_publisher(self._publish)
+        self._start_coordinators()
         await self._register()
         for bound in self.listeners.values():
             await bound.server.start_serving()

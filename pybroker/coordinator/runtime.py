@@ -279,6 +279,9 @@ class CoordinatorRuntime:
                 st = _ShardState(index, self.shard_factory(index), epoch)
                 self.shards[index] = st
                 st.load_task = asyncio.ensure_future(self._load(st))
+        for index, st in self.shards.items():
+            if not st.loading and hasattr(st.shard, "on_metadata_update"):
+                self.run(index, lambda shard, now: shard.on_metadata_update(image, now))
 
     async def _load(self, st: _ShardState) -> None:
         partition = self.broker.replicas.get(self.topic, st.partition)
