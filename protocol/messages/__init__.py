@@ -156,9 +156,27 @@ def _class_index() -> dict[str, MessageSpec]:
     return {spec.name: spec for spec in all_specs()}
 
 
+_MODULE_NAMES = frozenset(API_MODULES.values()) | frozenset(DATA_MODULES)
+
+
+def _spec_named(name: str) -> MessageSpec | None:
+    """The spec of a top-level message name, loading only its module when the name says
+    which (ProduceRequest -> produce); the full index is built only for other names."""
+    for suffix in ("Request", "Response", ""):
+        if suffix and not name.endswith(suffix):
+            continue
+        module = snake_case(name[: len(name) - len(suffix)])
+        if module in _MODULE_NAMES:
+            mod = _module(module)
+            for spec in (getattr(mod, "REQUEST", None), getattr(mod, "RESPONSE", None), getattr(mod, "MESSAGE", None)):
+                if spec is not None and spec.name == name:
+                    return spec
+    return _class_index().get(name)
+
+
 def __getattr__(name: str) -> type:
     """`from protocol.messages import ProduceRequest` gives the generated class."""
-    spec = _class_index().get(name)
+    spec = _spec_named(name)
     if spec is None:
         raise AttributeError(name)
     return classes_for(spec)[name]
