@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
 import sys
 from typing import Any
 
@@ -78,6 +76,10 @@ def setup_logging(level: str) -> None:
 
 
 def run_broker(config: Any) -> int:
+    # Imported here: the tools and --help do not need an event loop.
+    import asyncio
+    import signal
+
     from pybroker.broker import Broker
 
     async def main() -> None:

@@ -3,10 +3,23 @@ consumer, consumer groups, and a health check, on a small client built on the pr
 
 `commands` holds their command-line definitions; `client` the blocking client they share
 (connections with version negotiation, a cluster view routing to leaders and coordinators);
-`protocol` its sans-I/O core.
+`protocol` its sans-I/O core. The names below load on first use.
 """
 
-from pybroker.tools.client import BrokerConnection, Cluster, KafkaError, UnsupportedApiError
-from pybroker.tools.common import ToolError
+from __future__ import annotations
+
+from typing import Any
 
 __all__ = ["BrokerConnection", "Cluster", "KafkaError", "ToolError", "UnsupportedApiError"]
+
+
+def __getattr__(name: str) -> Any:
+    if name in ("BrokerConnection", "Cluster", "KafkaError", "UnsupportedApiError"):
+        from pybroker.tools import client
+
+        return getattr(client, name)
+    if name == "ToolError":
+        from pybroker.tools.common import ToolError
+
+        return ToolError
+    raise AttributeError(f"module 'pybroker.tools' has no attribute {name!r}")
