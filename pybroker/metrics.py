@@ -180,20 +180,30 @@ class BrokerCollector(Collector):
 
 
 def _committed_offsets(broker: Any) -> list[tuple[str, str, int, int]] | None:
-    """(group, topic, partition, offset) from the group coordinator, or None without one.
-
-    The coordinator offers `committed_offsets()` yielding those tuples for the groups it
-    coordinates on this broker.
-    """
-    coordinator = getattr(broker, "group_coordinator", None)
-    reader = getattr(coordinator, "committed_offsets", None)
-    if reader is None:
+    """(group, topic, partition, offset) of the groups this broker coordinates, read from the
+    group coordinator's loaded shards (each keeps an OffsetStore as `offsets`); None while the
+    broker has no group coordinator."""
+    runtime = getattr(broker, "coordinators", {}).get(0)  # key type 0: groups
+    if runtime is None:
         return None
+    out: list[tuple[str, str, int, int]] = []
     try:
-        return list(reader())
+        shards = list(runtime.loaded_shards())
     except Exception:
-        log.exception("reading committed offsets for metrics failed")
-        return []
+        log.exception("listing group coordinator shards for metrics failed")
+        return out
+    for shard in shards:
+        store = getattr(shard, "offsets", None)
+        committed = getattr(store, "committed", None)
+        if not isinstance(committed, dict):
+            continue
+        # The broker's loop changes these dicts while a scrape reads them from its thread:
+        # copy each level (an atomic C-level copy) before iterating.
+        for group, topics in list(committed.items()):
+            for topic, partitions in list(dict(topics).items()):
+                for partition, entry in list(dict(partitions).items()):
+                    out.append((group, topic, partition, entry.offset))
+    return out
 
 
 class MetricsServer:

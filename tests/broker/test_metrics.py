@@ -88,3 +88,23 @@ def test_brokers_side_by_side_have_their_own_registries():
     # Both endpoints are gone once the brokers stop.
     with pytest.raises(OSError):
         urllib.request.urlopen(a.broker.metrics.url, timeout=2)
+
+
+def test_group_lag_from_the_coordinators_offsets():
+    """Lag = log end offset - committed offset, read from the loaded group coordinator shards."""
+    from types import SimpleNamespace
+
+    from pybroker.metrics import BrokerCollector
+
+    entry = SimpleNamespace(offset=3)
+    shard = SimpleNamespace(offsets=SimpleNamespace(committed={"g1": {"t": {0: entry, 1: SimpleNamespace(offset=9)}}}))
+    runtime = SimpleNamespace(loaded_shards=lambda: [shard])
+    partitions = {("t", 0): SimpleNamespace(is_leader=True, deleted=False, log=SimpleNamespace(log_end_offset=10)),
+                  ("t", 1): SimpleNamespace(is_leader=True, deleted=False, log=SimpleNamespace(log_end_offset=9))}
+    broker = SimpleNamespace(coordinators={0: runtime},
+                             replicas=SimpleNamespace(get=lambda t, p: partitions.get((t, p))))
+    families = {f.name: f for f in BrokerCollector._groups(broker)}
+    lag = {(s.labels["group"], s.labels["partition"]): s.value for s in families["pybroker_consumer_group_lag"].samples}
+    assert lag == {("g1", "0"): 7, ("g1", "1"): 0}
+    assert [s.value for s in families["pybroker_consumer_group_lag_sum"].samples] == [7]
+    assert list(BrokerCollector._groups(SimpleNamespace(coordinators={}, replicas=None))) == []
