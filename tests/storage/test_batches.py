@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
-
 from hypothesis import given, settings, strategies as st
 
 from protocol.errors import CorruptRecordError
@@ -49,7 +47,7 @@ def test_validate_payload_matches_protocol(buf):
     if kind == "error":
         assert got == expected
     else:
-        assert [(p, dataclasses.astuple(h)) for p, h in expected] == [(p, h) for p, _s, h in got]
+        assert [(p, tuple(h)) for p, h in expected] == [(p, tuple(h)) for p, _s, h in got]
         for (p, h), (_p, size, _t) in zip(expected, got):
             assert size == h.size
             assert last_sequence(h.base_sequence, h.last_offset_delta) == h.last_sequence
