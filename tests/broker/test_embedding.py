@@ -159,3 +159,25 @@ def test_plugin_under_xdist_workers(tmp_path):
                           capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "7 passed" in proc.stdout
+
+
+def test_examples_in_the_embedding_docs_run(tmp_path, broker):
+    """The example tests of docs/embedding.md pass as written (the consumer-group ones once the
+    broker serves groups)."""
+    import re
+
+    from pybroker.tools.client import Cluster
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "embedding.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", docs, re.S) if "def test_" in b]
+    assert len(blocks) >= 4
+    for i, block in enumerate(blocks):
+        (tmp_path / f"test_doc_example_{i}.py").write_text(block)
+    with Cluster(broker.bootstrap_servers) as cluster:
+        has_groups = cluster.any_connection().supports(11)
+    select = [] if has_groups else ["-k", "not test_round_trip"]
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
+    proc = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider", "-W", "ignore",
+                           "--rootdir", str(tmp_path), *select, str(tmp_path)],
+                          capture_output=True, text=True, timeout=120, cwd=tmp_path, env=env)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
