@@ -7,7 +7,7 @@ import argparse
 import sys
 import time
 from dataclasses import dataclass
-from typing import Any, TextIO
+from typing import TextIO
 
 from pybroker.tools.client import Cluster, KafkaError
 from pybroker.tools.common import ToolError

@@ -3,7 +3,6 @@ consumer group (JoinGroup/SyncGroup with range assignment, heartbeats, offset co
 
 from __future__ import annotations
 
-import socket
 import struct
 import time
 from dataclasses import dataclass, field
@@ -410,10 +409,3 @@ def fetch_committed(cluster: Cluster, group_id: str, tps: list[TopicPartition] |
             if p.error_code == 0:
                 out[(t.name, p.partition_index)] = p.committed_offset
     return out
-
-
-def hostname() -> str:
-    try:
-        return socket.gethostname()
-    except OSError:
-        return "localhost"

@@ -6,7 +6,7 @@ from __future__ import annotations
 import argparse
 import sys
 import time
-from typing import Any, TextIO
+from typing import TextIO
 
 from protocol import messages as m
 from pybroker.tools.client import BrokerConnection, KafkaError, parse_bootstrap
