@@ -146,16 +146,18 @@ class Partition:
         return False
 
     def last_stable_offset(self) -> int:
-        """The first offset of a still open transaction, or the high watermark: read_committed
-        consumers never read past it."""
-        hw = self.log.high_watermark
-        unstable = self.log.producer_state.first_unstable_offset()
-        return hw if unstable is None else min(hw, unstable)
+        """The first offset of a transaction still open (or whose marker is not yet
+        replicated), or the high watermark: read_committed consumers never read past it."""
+        return self.log.last_stable_offset
 
     def aborted_transactions(self, start: int, end: int) -> list[Any]:
-        """Aborted transactions overlapping [start, end) for read_committed fetches; the
-        transaction index comes with transactions."""
-        return []
+        """Aborted transactions overlapping [start, end) for read_committed fetches, from the
+        segments' aborted-transaction indexes, as (producer_id, first_offset) structs."""
+        from protocol.messages import FetchResponse
+
+        make = FetchResponse.AbortedTransaction
+        return [make(producer_id=t.producer_id, first_offset=t.first_offset)
+                for t in self.log.collect_aborted_transactions(start, end)]
 
     def in_sync_count(self) -> int:
         return len(self.isr)

@@ -7,8 +7,14 @@ batch with the DELETE_HORIZON flag and the horizon (now + delete.retention.ms) i
 baseTimestamp, record timestamp deltas shifted so record timestamps are unchanged; a later
 clean past the horizon removes the tombstone. Offsets never change: kept records keep theirs
 and rewritten batches keep baseOffset, lastOffsetDelta and their producer id, epoch and base
-sequence. Control batches are kept as they are, and nothing at or past the first open
-transaction is touched.
+sequence. Nothing at or past the first unstable offset (an open transaction) is touched.
+
+Transactions follow Kafka's LogCleaner: records of aborted transactions (known from the
+aborted-transaction index) never enter the offset map and are removed; an ABORT marker stays
+while batches of its transaction remain in the segment (and its index entry moves to the
+cleaned segment); a COMMIT marker stays while batches of its transaction remain. A marker with
+nothing left to mark is kept once more with a delete horizon (now + delete.retention.ms) and
+removed by a clean after that horizon, so consumers that read the data still see it.
 """
 
 from __future__ import annotations
@@ -17,18 +23,21 @@ import logging
 import os
 import struct
 import threading
-from dataclasses import dataclass
+from collections import deque
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Iterator
 
 from protocol.errors import CorruptRecordError
 from protocol.records import (
-    CONTROL_FLAG, DELETE_HORIZON_FLAG, HEADER_SIZE, LOG_OVERHEAD, BatchHeader, Record,
-    build_batch, decode_batch, read_header, record_timestamp,
+    CONTROL_FLAG, DELETE_HORIZON_FLAG, HEADER_SIZE, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader, Record,
+    build_batch, decode_batch, parse_end_txn_marker, read_header, record_timestamp,
 )
 from storage.index import NO_TIMESTAMP
 from storage.segment import (
-    CLEANED_SUFFIX, INDEX_SUFFIX, INT32_MAX, LOG_SUFFIX, TIME_INDEX_SUFFIX, Segment, file_prefix,
+    CLEANED_SUFFIX, INDEX_SUFFIX, INT32_MAX, LOG_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX, Segment,
+    file_prefix,
 )
+from storage.txn_index import AbortedTxn
 
 if TYPE_CHECKING:
     from storage.log import Log
@@ -76,6 +85,8 @@ class CleanPlan:
     dirty_bytes: int
     total_bytes: int
     must_clean: bool = False  # max.compaction.lag.ms exceeded
+    producer_epochs: dict[int, int] = field(default_factory=dict)
+    log: Log | None = None
 
     @property
     def dirty_ratio(self) -> float:
@@ -96,7 +107,7 @@ def plan_cleaning(log: Log, now_ms: int, *, allow_clean_only: bool = False) -> C
         checkpoint = log.cleaner_checkpoint
         first_dirty = checkpoint if checkpoint is not None and start <= checkpoint <= leo else start
         uncleanable = min(segs[-1].base_offset, log.high_watermark)
-        unstable = log.producer_state.first_unstable_offset()
+        unstable = log.first_unstable_offset()
         if unstable is not None:
             uncleanable = min(uncleanable, unstable)
         if cfg.min_compaction_lag_ms > 0:
@@ -123,6 +134,8 @@ def plan_cleaning(log: Log, now_ms: int, *, allow_clean_only: bool = False) -> C
             },
             dirty_bytes=sum(s.size for s in dirty), total_bytes=sum(s.size for s in cleanable),
             must_clean=must,
+            producer_epochs={pid: e.epoch for pid, e in log.producer_state.producers.items()},
+            log=log,
         )
 
 
@@ -162,13 +175,75 @@ def _iter_batches(path: str) -> Iterator[tuple[bytes, int, BatchHeader]]:
         os.close(fd)
 
 
+class _TxnTracker:
+    """Which batches belong to aborted transactions, and which markers may go (Kafka's
+    CleanedTransactionMetadata), fed batches in offset order."""
+
+    def __init__(self) -> None:
+        self.aborted: deque[AbortedTxn] = deque()
+        self.ongoing_aborted: dict[int, list] = {}  # pid -> [AbortedTxn, last batch offset seen]
+        self.ongoing_committed: set[int] = set()
+        self.index: list[AbortedTxn] = []  # entries of markers kept, for the cleaned segment
+
+    def add_aborted(self, txns: list[AbortedTxn]) -> None:
+        known = {(t.producer_id, t.first_offset) for t in self.aborted}
+        for t in sorted(txns, key=lambda t: t.first_offset):
+            if (t.producer_id, t.first_offset) not in known:
+                self.aborted.append(t)
+
+    def _consume_up_to(self, offset: int) -> None:
+        while self.aborted and self.aborted[0].first_offset <= offset:
+            t = self.aborted.popleft()
+            self.ongoing_aborted.setdefault(t.producer_id, [t, None])
+
+    def on_batch(self, h: BatchHeader) -> bool:
+        """A data batch; True when it belongs to an aborted transaction."""
+        self._consume_up_to(h.base_offset + h.last_offset_delta)
+        if not h.attributes & TRANSACTIONAL_FLAG:
+            return False
+        entry = self.ongoing_aborted.get(h.producer_id)
+        if entry is not None:
+            entry[1] = h.base_offset + h.last_offset_delta
+            return True
+        self.ongoing_committed.add(h.producer_id)
+        return False
+
+    def on_control(self, h: BatchHeader, records: list[Record]) -> bool:
+        """A control batch; True when it marks nothing that is left (it may be removed)."""
+        self._consume_up_to(h.base_offset + h.last_offset_delta)
+        if not records:
+            return True
+        try:
+            marker = parse_end_txn_marker(records[0])
+        except CorruptRecordError:
+            return False  # another control type: kept
+        pid = h.producer_id
+        if not marker.is_commit:
+            entry = self.ongoing_aborted.pop(pid, None)
+            if entry is not None and entry[1] is not None:
+                self.index.append(entry[0])
+                return False
+            return True
+        if pid in self.ongoing_committed:
+            self.ongoing_committed.discard(pid)
+            return False
+        return True
+
+
+def _aborted_in(plan: CleanPlan, start: int, upper: int) -> list[AbortedTxn]:
+    return plan.log.collect_aborted_transactions(start, upper) if plan.log is not None else []
+
+
 def build_offset_map(plan: CleanPlan, max_entries: int) -> tuple[dict[bytes, int], int, int]:
-    """key -> latest offset over the dirty segments; stops at a segment boundary once the map
-    holds `max_entries` keys. Returns (map, end offset covered, records read)."""
+    """key -> latest offset over the dirty segments, records of aborted transactions left out;
+    stops at a segment boundary once the map holds `max_entries` keys. Returns (map, end
+    offset covered, records read)."""
     offsets: dict[bytes, int] = {}
     end = plan.first_dirty
     read = 0
     segs = plan.segments
+    txns = _TxnTracker()
+    txns.add_aborted(_aborted_in(plan, plan.first_dirty, plan.uncleanable))
     for i, seg in enumerate(segs):
         upper = segs[i + 1].base_offset if i + 1 < len(segs) else plan.uncleanable
         if upper <= plan.first_dirty:
@@ -177,6 +252,10 @@ def build_offset_map(plan: CleanPlan, max_entries: int) -> tuple[dict[bytes, int
             break
         for buf, pos, h in _iter_batches(seg.log_ref.path):
             if h.attributes & CONTROL_FLAG:
+                if h.producer_id >= 0:
+                    txns.on_control(h, decode_batch(buf, pos)[1])
+                continue
+            if txns.on_batch(h):
                 continue
             header, records = decode_batch(buf, pos)
             base = header.base_offset
@@ -207,6 +286,7 @@ class _SegmentWriter:
         self.index = bytearray()
         self.time_index = bytearray()
         self.last_index_ts = NO_TIMESTAMP
+        self.txn_entries: list[AbortedTxn] = []
 
     def write(self, batch: bytes | memoryview, last_offset: int, max_ts: int) -> None:
         if max_ts > self.max_ts:
@@ -244,6 +324,11 @@ class _SegmentWriter:
                 f.write(data)
                 f.flush()
                 os.fsync(f.fileno())
+        if self.txn_entries:
+            with open(self.stem + TXN_INDEX_SUFFIX + CLEANED_SUFFIX, "wb") as f:
+                f.write(b"".join(e.pack() for e in self.txn_entries))
+                f.flush()
+                os.fsync(f.fileno())
         if mtime is not None:
             os.utime(self.path, (mtime, mtime))
 
@@ -252,7 +337,7 @@ class _SegmentWriter:
             os.close(self.fd)
         except OSError:
             pass
-        for suffix in (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX):
+        for suffix in (LOG_SUFFIX, INDEX_SUFFIX, TIME_INDEX_SUFFIX, TXN_INDEX_SUFFIX):
             try:
                 os.unlink(self.stem + suffix + CLEANED_SUFFIX)
             except FileNotFoundError:
@@ -303,7 +388,7 @@ def _rewrite(h: BatchHeader, records: list[Record], kept: list[Record], horizon:
     return build_batch(
         adjusted, base_offset=h.base_offset, compression=h.compression,
         producer_id=h.producer_id, producer_epoch=h.producer_epoch, base_sequence=h.base_sequence,
-        is_transactional=h.is_transactional, is_control=False,
+        is_transactional=h.is_transactional, is_control=h.is_control,
         has_delete_horizon=horizon is not None, partition_leader_epoch=h.partition_leader_epoch,
         timestamp_type=h.timestamp_type, base_timestamp=new_base if kept else max_ts,
         max_timestamp=max_ts, last_offset_delta=h.last_offset_delta,
@@ -361,12 +446,23 @@ def clean_log(log: Log, now_ms: int | None = None, *, max_map_entries: int = 1 <
 def _clean_group(group: list[Segment], offsets: dict[bytes, int], plan: CleanPlan,
                  writer: _SegmentWriter, stats: CleanStats, now: int, delete_retention_ms: int) -> None:
     producer_last = plan.producer_last_offsets
-    for seg in group:
+    txns = _TxnTracker()
+    txns.index = writer.txn_entries
+    for k, seg in enumerate(group):
+        upper = group[k + 1].base_offset if k + 1 < len(group) else seg.read_next_offset()
+        txns.add_aborted(_aborted_in(plan, seg.base_offset, upper))
         for buf, pos, h in _iter_batches(seg.log_ref.path):
             size = h.batch_length + LOG_OVERHEAD
             last = h.base_offset + h.last_offset_delta
             if h.attributes & CONTROL_FLAG:
-                writer.write(memoryview(buf)[pos:pos + size], last, h.max_timestamp)
+                _clean_control(buf, pos, h, txns, plan, writer, stats, now, delete_retention_ms)
+                continue
+            if h.producer_id >= 0 and txns.on_batch(h):
+                # An aborted transaction's batch: its records go; the batch stays empty only
+                # when it is its producer's last (to keep the producer's sequence).
+                if producer_last.get(h.producer_id) == last:
+                    header, records = decode_batch(buf, pos)
+                    writer.write(_rewrite(header, records, [], None), last, header.max_timestamp)
                 continue
             header, records = decode_batch(buf, pos)
             base = header.base_offset
@@ -406,6 +502,36 @@ def _clean_group(group: list[Segment], offsets: dict[bytes, int], plan: CleanPla
             data = _rewrite(header, records, kept, new_horizon)
             new_h = read_header(data, 0)
             writer.write(data, last, new_h.max_timestamp)
+
+
+def _clean_control(buf: bytes, pos: int, h: BatchHeader, txns: _TxnTracker, plan: CleanPlan,
+                   writer: _SegmentWriter, stats: CleanStats, now: int, delete_retention_ms: int) -> None:
+    """Keep or drop a control batch; a marker with nothing left to mark gets a delete horizon
+    first and goes once the horizon has passed."""
+    size = h.batch_length + LOG_OVERHEAD
+    last = h.base_offset + h.last_offset_delta
+    original = memoryview(buf)[pos:pos + size]
+    if h.producer_id < 0:
+        writer.write(original, last, h.max_timestamp)
+        return
+    header, records = decode_batch(buf, pos)
+    discardable = txns.on_control(h, records)
+    # The marker of a live producer with no data left keeps the producer's epoch known.
+    last_of_producer = (plan.producer_last_offsets.get(h.producer_id) == -1
+                        and plan.producer_epochs.get(h.producer_id) == h.producer_epoch)
+    if not discardable or last_of_producer:
+        writer.write(original, last, h.max_timestamp)
+        return
+    if header.has_delete_horizon:
+        if header.base_timestamp <= now:
+            return  # removed
+        stats.latest_delete_horizon = max(stats.latest_delete_horizon, header.base_timestamp)
+        writer.write(original, last, h.max_timestamp)
+        return
+    horizon = now + delete_retention_ms
+    stats.latest_delete_horizon = max(stats.latest_delete_horizon, horizon)
+    data = _rewrite(header, records, records, horizon)
+    writer.write(data, last, read_header(data, 0).max_timestamp)
 
 
 @dataclass(slots=True)

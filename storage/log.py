@@ -21,8 +21,8 @@ from typing import Callable
 
 from protocol.errors import CorruptRecordError, ErrorCode
 from protocol.records import (
-    CONTROL_FLAG, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader, decode_records,
-    parse_end_txn_marker, set_base_offset, set_max_timestamp_log_append,
+    CONTROL_FLAG, LOG_OVERHEAD, TRANSACTIONAL_FLAG, BatchHeader, ControlType, build_end_txn_batch,
+    decode_records, parse_end_txn_marker, set_base_offset, set_max_timestamp_log_append,
     set_partition_leader_epoch,
 )
 from storage.batches import (
@@ -38,14 +38,16 @@ from storage.files import FileCache, fsync_dir, fsync_path
 from storage.index import NO_TIMESTAMP, CorruptIndexError
 from storage.leader_epoch import LeaderEpochCache
 from storage.producer_state import (
-    DEFAULT_PRODUCER_ID_EXPIRATION_MS, ProducerCheck, ProducerEntry, ProducerStateManager,
+    DEFAULT_PRODUCER_ID_EXPIRATION_MS, CorruptSnapshotError, ProducerCheck, ProducerEntry,
+    ProducerStateManager, read_snapshot,
 )
 from storage.recovery import complete_swap, delete_segment_files, recover_segment, remove_leftovers
 from storage import retention
 from storage.segment import (
-    CLEANED_SUFFIX, INDEX_SUFFIX, INT32_MAX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX, Segment,
-    file_prefix, offset_from_name,
+    CLEANED_SUFFIX, INDEX_SUFFIX, INT32_MAX, LOG_SUFFIX, SWAP_SUFFIX, TIME_INDEX_SUFFIX,
+    TXN_INDEX_SUFFIX, Segment, file_prefix, offset_from_name,
 )
+from storage.txn_index import AbortedTxn
 
 logger = logging.getLogger(__name__)
 
@@ -130,6 +132,9 @@ class Log:
         # Offsets below this have been compacted (the cleaner checkpoint of this log).
         self.cleaner_checkpoint: int | None = None
         self.latest_delete_horizon = -1
+        # Transactions whose marker is written but not yet below the high watermark, as
+        # (first offset, marker offset): they still hold the last stable offset back.
+        self._unreplicated_txns: list[tuple[int, int]] = []
 
     # ------------------------------------------------------------------------------------------
     # opening and recovery
@@ -183,11 +188,13 @@ class Log:
             first_scan = max(0, bisect.bisect_right(self._bases, recovery_point) - 1)
         on_batch = self._recovery_callback()
         min_offset = 0
+        rescanned: list[Segment] = []
         i = 0
         while i < len(self._segments):
             seg = self._segments[i]
             active = i == len(self._segments) - 1
             if i >= first_scan or not seg.indexes_ok or seg.base_offset in rebuild:
+                rescanned.append(seg)
                 result = recover_segment(seg, self.cache, min_offset=min_offset, on_batch=on_batch,
                                          active=active, preallocate=True)
                 if (not active and not result.truncated_bytes
@@ -233,6 +240,9 @@ class Log:
         if self.leader_epochs.dirty:
             self.leader_epochs.write(sync=False)
         self._load_producer_state(clean, now)
+        rescanned = [s for s in rescanned if any(s is t for t in self._segments)]
+        if rescanned:
+            self._rebuild_txn_indexes(rescanned)
 
     def _recovery_callback(self) -> Callable[[BatchHeader, bytes, int], None]:
         epochs = self.leader_epochs
@@ -282,8 +292,10 @@ class Log:
         attributes: int, base_offset: int, timestamp: int,
         staged: dict[int, ProducerEntry] | None, *, seg: Segment | None = None, pos: int = 0,
         size: int = 0, buf: bytes | bytearray | memoryview | None = None,
-    ) -> None:
-        """Feed one batch's producer metadata to the producer state (staged or current)."""
+    ) -> tuple[int, int, int, bool] | None:
+        """Feed one batch's producer metadata to the producer state (staged or current).
+        A marker ending a non-empty transaction returns (producer id, first offset, marker
+        offset, aborted)."""
         psm = self.producer_state
         if attributes & CONTROL_FLAG:
             data = buf if buf is not None else self.cache.pread(seg.log_ref, size, pos)  # type: ignore[union-attr]
@@ -293,9 +305,11 @@ class Log:
             except CorruptRecordError:
                 marker = None  # not a transaction marker (e.g. a leader-change record)
             if marker is not None:
-                psm.update_end_txn(producer_id, producer_epoch, marker.coordinator_epoch,
-                                   timestamp, into=staged)
-            return
+                first = psm.update_end_txn(producer_id, producer_epoch, marker.coordinator_epoch,
+                                           timestamp, into=staged)
+                if first is not None:
+                    return producer_id, first, base_offset, not marker.is_commit
+            return None
         psm.update(
             producer_id, producer_epoch, base_sequence, last_sequence(base_sequence, last_offset_delta),
             base_offset, base_offset + last_offset_delta, timestamp,
@@ -336,6 +350,8 @@ class Log:
     def high_watermark(self, value: int) -> None:
         with self._lock:
             self._hw = self._clamp(value)
+            if self._unreplicated_txns:
+                self._unreplicated_txns = [t for t in self._unreplicated_txns if t[1] >= self._hw]
 
     def _clamp(self, value: int) -> int:
         return max(self._log_start, min(value, self._leo))
@@ -412,6 +428,7 @@ class Log:
             offset = first = self._leo
             metas: list[tuple[int, int, int]] = []
             staged: dict[int, ProducerEntry] | None = None
+            completed: list[tuple[int, int, int, bool]] | None = None
             max_ts, max_ts_off, records = NO_TIMESTAMP, first, 0
             for pos, size, h in found:
                 (_b, length, _e, _m, _c, attrs, delta, _bt, batch_max_ts, pid, pepoch, bseq, count) = h
@@ -433,8 +450,10 @@ class Log:
                             raise ProducerStateError(check)
                     if staged is None:
                         staged = {}
-                    self._apply_producer_batch(pid, pepoch, bseq, delta, attrs, offset, ts, staged,
-                                               pos=pos, size=size, buf=view)
+                    done = self._apply_producer_batch(pid, pepoch, bseq, delta, attrs, offset, ts, staged,
+                                                      pos=pos, size=size, buf=view)
+                    if done is not None:
+                        completed = [done] if completed is None else completed + [done]
                 if whole is not None:
                     set_base_offset(whole, pos, offset)
                     set_partition_leader_epoch(whole, pos, leader_epoch)
@@ -455,6 +474,8 @@ class Log:
                 psm.commit(staged, offset)
             else:
                 psm.map_end_offset = offset
+            if completed:
+                self._complete_txns(completed)
             if leader_epoch >= 0:
                 epochs = self.leader_epochs
                 latest = epochs.latest_epoch
@@ -491,14 +512,19 @@ class Log:
                 expected = last + 1
             rolled = self._maybe_roll(len(buf), max_ts, expected - 1, now, max(first, self._leo))
             staged: dict[int, ProducerEntry] = {}
+            completed = []
             for pos, size, h in found:
                 (base, _l, _e, _m, _c, attrs, delta, _bt, batch_max_ts, pid, pepoch, bseq, _n) = h
                 if pid >= 0:
-                    self._apply_producer_batch(pid, pepoch, bseq, delta, attrs, base, batch_max_ts,
-                                               staged, pos=pos, size=size, buf=buf)
+                    done = self._apply_producer_batch(pid, pepoch, bseq, delta, attrs, base, batch_max_ts,
+                                                      staged, pos=pos, size=size, buf=buf)
+                    if done is not None:
+                        completed.append(done)
             self._segments[-1].append([buf], metas, len(buf))
             self._leo = expected
             self.producer_state.commit(staged, expected)
+            if completed:
+                self._complete_txns(completed)
             for _pos, _size, h in found:
                 ple = h[B_LEADER_EPOCH]
                 if ple >= 0:
@@ -623,6 +649,142 @@ class Log:
             return ReadResult(b"", hw, ls, leo)
 
     # ------------------------------------------------------------------------------------------
+    # transactions
+
+    def append_end_txn_marker(
+        self, producer_id: int, producer_epoch: int, coordinator_epoch: int, commit: bool, *,
+        leader_epoch: int, timestamp: int | None = None,
+    ) -> AppendResult:
+        """Append the COMMIT or ABORT marker ending `producer_id`'s transaction, as leader.
+
+        Checks as Kafka's leader does for coordinator appends: an epoch older than the
+        producer's is INVALID_PRODUCER_EPOCH, a coordinator epoch older than the last marker's
+        TRANSACTION_COORDINATOR_FENCED (ProducerStateError, nothing written). Ends the
+        transaction in the producer state and, for an abort of a non-empty transaction, adds
+        an entry to the aborted-transaction index.
+        """
+        with self._lock:
+            self._check_open()
+            entry = self.producer_state.producers.get(producer_id)
+            if entry is not None:
+                if producer_epoch < entry.epoch:
+                    raise ProducerStateError(ProducerCheck(
+                        ErrorCode.INVALID_PRODUCER_EPOCH,
+                        message=f"marker epoch {producer_epoch} of producer {producer_id} is older "
+                                f"than {entry.epoch}"))
+                if coordinator_epoch < entry.coordinator_epoch:
+                    raise ProducerStateError(ProducerCheck(
+                        ErrorCode.TRANSACTION_COORDINATOR_FENCED,
+                        message=f"coordinator epoch {coordinator_epoch} of the marker for producer "
+                                f"{producer_id} is older than {entry.coordinator_epoch}"))
+            batch = build_end_txn_batch(
+                ControlType.COMMIT if commit else ControlType.ABORT, producer_id=producer_id,
+                producer_epoch=producer_epoch, coordinator_epoch=coordinator_epoch,
+                timestamp=self._clock() if timestamp is None else timestamp,
+            )
+            return self.append(batch, leader_epoch=leader_epoch, validate_producers=False)
+
+    def _complete_txns(self, completed: list[tuple[int, int, int, bool]]) -> None:
+        """Markers just written: index the aborted transactions (in the segment holding the
+        marker, as Kafka does) and hold the LSO back until the markers are replicated."""
+        seg = self._segments[-1]
+        producers = self.producer_state.producers
+        for pid, first, last, aborted in completed:
+            if aborted:
+                others = [e.current_txn_first_offset for p, e in producers.items()
+                          if p != pid and e.current_txn_first_offset is not None]
+                lso = min(others) if others else last + 1
+                seg.txn_index.append(AbortedTxn(pid, first, last, lso))
+            if last >= self._hw:
+                self._unreplicated_txns.append((first, last))
+
+    def first_unstable_offset(self) -> int | None:
+        """First offset of the oldest transaction that is open, or ended by a marker not yet
+        below the high watermark; None when there is none."""
+        first = self.producer_state.first_unstable_offset()
+        if self._unreplicated_txns:
+            hw = self._hw
+            pending = [f for f, last in self._unreplicated_txns if last >= hw]
+            if len(pending) != len(self._unreplicated_txns):
+                self._unreplicated_txns = [t for t in self._unreplicated_txns if t[1] >= hw]
+            if pending:
+                p = min(pending)
+                first = p if first is None else min(first, p)
+        return first
+
+    @property
+    def last_stable_offset(self) -> int:
+        """The high watermark, held back to the first unstable offset (read_committed limit)."""
+        unstable = self.first_unstable_offset()
+        hw = self._hw
+        return hw if unstable is None else max(self._log_start, min(hw, unstable))
+
+    def collect_aborted_transactions(self, start: int, upper: int) -> list[AbortedTxn]:
+        """The aborted transactions overlapping [start, upper): from the segment holding
+        `start` on, until an entry's last stable offset reaches `upper` (Kafka's
+        collectAbortedTransactions)."""
+        with self._lock:
+            if upper <= start:
+                return []
+            out: list[AbortedTxn] = []
+            i = max(0, bisect.bisect_right(self._bases, start) - 1)
+            for seg in self._segments[i:]:
+                found, complete = seg.txn_index.collect(start, upper)
+                out.extend(found)
+                if complete:
+                    break
+            return out
+
+    def _ongoing_txns_at(self, offset: int) -> tuple[dict[int, int], int]:
+        """Open transactions (producer id -> first offset) just before `offset`, from the
+        latest usable producer snapshot at or below it; returns them and the offset to replay
+        the log from."""
+        psm = self.producer_state
+        for snap in reversed(psm.snapshot_offsets()):
+            if snap > offset:
+                continue
+            try:
+                entries = read_snapshot(psm._snapshot_path(snap))
+            except (CorruptSnapshotError, OSError):
+                continue
+            return ({e.producer_id: e.current_txn_first_offset for e in entries
+                     if e.current_txn_first_offset is not None}, snap)
+        return {}, self._segments[0].base_offset
+
+    def _rebuild_txn_indexes(self, segs: list[Segment]) -> None:
+        """Recovery: rebuild the aborted-transaction indexes of the segments that were
+        rescanned, replaying batch headers (and markers) from a producer snapshot."""
+        wanted = {s.base_offset: [] for s in segs}  # type: dict[int, list[AbortedTxn]]
+        ongoing, start = self._ongoing_txns_at(min(wanted))
+        i = max(0, bisect.bisect_right(self._bases, start) - 1)
+        for seg in self._segments[i:]:
+            collect = wanted.get(seg.base_offset)
+            pos = seg.find_position(start) if seg.base_offset <= start else 0
+            if pos is None:
+                continue
+            for p, h in seg.iter_headers(pos):
+                pid = h.producer_id
+                if pid < 0 or h.base_offset + h.last_offset_delta < start:
+                    continue
+                if h.attributes & CONTROL_FLAG:
+                    try:
+                        data = self.cache.pread(seg.log_ref, h.batch_length + LOG_OVERHEAD, p)
+                        recs = decode_records(data, 0, verify_crc=False)
+                        marker = parse_end_txn_marker(recs[0]) if recs else None
+                    except CorruptRecordError:
+                        marker = None
+                    if marker is None:
+                        continue
+                    first = ongoing.pop(pid, None)
+                    if first is not None and not marker.is_commit and collect is not None:
+                        lso = min(ongoing.values()) if ongoing else h.base_offset + 1
+                        collect.append(AbortedTxn(pid, first, h.base_offset, lso))
+                elif h.attributes & TRANSACTIONAL_FLAG:
+                    ongoing.setdefault(pid, h.base_offset)
+        for seg in segs:
+            seg.txn_index.reset(wanted[seg.base_offset])
+
+    # ------------------------------------------------------------------------------------------
     # timestamps
 
     def offset_for_timestamp(self, timestamp: int) -> tuple[int, int] | None:
@@ -688,6 +850,7 @@ class Log:
     def _after_truncation(self) -> None:
         self._truncations += 1
         self._hw = min(self._hw, self._leo)
+        self._unreplicated_txns = [t for t in self._unreplicated_txns if t[1] < self._leo]
         self.recovery_point = min(self.recovery_point, self._leo)
         self.leader_epochs.truncate_from_end(self._leo)
         psm = self.producer_state
@@ -712,6 +875,7 @@ class Log:
         self._bases = [offset]
         self._leo = self._log_start = self._hw = offset
         self.recovery_point = offset
+        self._unreplicated_txns = []
         self._truncations += 1
         self._dir_dirty = True
         self.leader_epochs.clear()
@@ -819,10 +983,15 @@ class Log:
             if i + len(old) >= len(segs) or any(segs[i + k] is not s for k, s in enumerate(old)):
                 return False
             stem = os.path.join(self._dirname, file_prefix(base))
-            for suffix in (INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX):
+            # The aborted-transaction index goes first: a crash leaves only the log's .swap
+            # deciding, and recovery rebuilds every index of a swapped segment.
+            suffixes = [INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX]
+            if os.path.exists(stem + TXN_INDEX_SUFFIX + CLEANED_SUFFIX):
+                suffixes.insert(0, TXN_INDEX_SUFFIX)
+            for suffix in suffixes:
                 os.replace(stem + suffix + CLEANED_SUFFIX, stem + suffix + SWAP_SUFFIX)
             self._schedule_delete(old, self._clock())
-            for suffix in (INDEX_SUFFIX, TIME_INDEX_SUFFIX, LOG_SUFFIX):
+            for suffix in suffixes:
                 os.replace(stem + suffix + SWAP_SUFFIX, stem + suffix)
             cfg = self.config
             seg = Segment.load(self._dirname, base, self.cache, index_interval=cfg.index_interval_bytes,
@@ -864,6 +1033,8 @@ class Log:
                 upper = segs[k + 1].base_offset if k + 1 < len(segs) else self._leo + 1
                 if upper > rp and seg.base_offset < target:
                     paths += [seg.log_ref.path, seg.index.ref.path, seg.time_index.ref.path]
+                    if seg.txn_index.exists():
+                        paths.append(seg.txn_index.path)
             epochs_dirty = self.leader_epochs.dirty
         for path in paths:
             try:

@@ -16,12 +16,13 @@ from protocol.records import (
 )
 from storage.files import FileCache, FileRef
 from storage.index import NO_TIMESTAMP, OFFSET_ENTRY_SIZE, TIME_ENTRY_SIZE, OffsetIndex, TimeIndex
+from storage.txn_index import TransactionIndex
 
 LOG_SUFFIX = ".log"
 INDEX_SUFFIX = ".index"
 TIME_INDEX_SUFFIX = ".timeindex"
-# Aborted-transaction index; written once transactions exist. Segments already carry it
-# through renames and deletions so that nothing else changes when it starts being written.
+# Aborted-transaction index (storage.txn_index); only segments holding ABORT markers of
+# non-empty transactions have one.
 TXN_INDEX_SUFFIX = ".txnindex"
 SNAPSHOT_SUFFIX = ".snapshot"
 DELETED_SUFFIX = ".deleted"
@@ -55,7 +56,7 @@ class Segment:
     __slots__ = (
         "dir", "base_offset", "log_ref", "index", "time_index", "size", "next_offset",
         "max_timestamp", "max_timestamp_offset", "bytes_since_index", "first_batch_timestamp",
-        "created_ms", "index_interval", "_cache",
+        "created_ms", "index_interval", "_cache", "txn_index",
     )
 
     def __init__(
@@ -86,6 +87,7 @@ class Segment:
         self.first_batch_timestamp: int | None = None
         self.created_ms = created_ms
         self.index_interval = index_interval
+        self.txn_index = TransactionIndex(stem + TXN_INDEX_SUFFIX, base_offset)
 
     # -- construction -------------------------------------------------------------------------
 
@@ -103,6 +105,7 @@ class Segment:
         cache.truncate(seg.log_ref, 0)
         cache.truncate(seg.index.ref, 0)
         cache.truncate(seg.time_index.ref, 0)
+        seg.txn_index.reset()
         if preallocate_index:
             seg.index.preallocate()
             seg.time_index.preallocate()
@@ -348,6 +351,7 @@ class Segment:
         removed = self.size - pos
         self.index.truncate_to(offset)
         self.time_index.truncate_to(offset)
+        self.txn_index.truncate_to(offset)
         self._cache.truncate(self.log_ref, pos)
         self.size = pos
         self._recompute_tail()
@@ -412,6 +416,7 @@ class Segment:
         for path in self.paths():
             os.replace(path, path + DELETED_SUFFIX)
             renamed.append(path + DELETED_SUFFIX)
+        self.txn_index.forget()
         return renamed
 
     def __repr__(self) -> str:
