@@ -173,7 +173,6 @@ def main() -> None:
     parser.add_argument("--client", choices=("confluent", "kafka-python"), default="confluent")
     parser.add_argument("--runs", type=int, default=5)
     args = parser.parse_args()
-    os.environ.setdefault("PYTHONDONTWRITEBYTECODE", "0")
 
     embedded = [python(_EMBEDDED, args.client) for _ in range(args.runs)]
     idle = [python(_EMBEDDED_IDLE) for _ in range(args.runs)]
