@@ -121,7 +121,12 @@ class Broker:
 
     def _start_coordinators(self) -> None:
         from pybroker.coordinator import CoordinatorRuntime
-        from pybroker.groups.shard import GroupCoordinatorShard
+
+        def group_shard(partition: int) -> Any:
+            # Imported on first use: a broker that never sees a group pays nothing for it.
+            from pybroker.groups.shard import GroupCoordinatorShard
+
+            return GroupCoordinatorShard(partition, cfg, lambda: self.image)
 
         cfg = self.config
         groups = CoordinatorRuntime(
@@ -134,7 +139,7 @@ class Broker:
                 "compression.type": "producer",
                 "segment.bytes": str(cfg.get("offsets.topic.segment.bytes")),
             },
-            lambda partition: GroupCoordinatorShard(partition, cfg, lambda: self.image),
+            group_shard,
         )
         self.add_coordinator(0, groups)
 
