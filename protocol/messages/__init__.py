@@ -99,6 +99,9 @@ API_MODULES: dict[int, str] = {
     85: 'write_share_group_state',
     86: 'delete_share_group_state',
     87: 'read_share_group_state_summary',
+    90: 'describe_share_group_offsets',
+    91: 'alter_share_group_offsets',
+    92: 'delete_share_group_offsets',
 }
 
 # Messages that are not requests or responses: carried inside other messages' bytes fields

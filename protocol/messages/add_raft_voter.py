@@ -6,7 +6,7 @@ REQUEST = message(
     "AddRaftVoterRequest",
     api_key=80,
     kind="request",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     listeners=("controller", "broker"),
     fields="""
@@ -18,6 +18,7 @@ listeners           [Listener]
   name              string      key
   host              string
   port              uint16
+ack_when_committed  bool        1+ default=true
 """,
 )
 
@@ -25,7 +26,7 @@ RESPONSE = message(
     "AddRaftVoterResponse",
     api_key=80,
     kind="response",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     fields="""
 throttle_time_ms  int32

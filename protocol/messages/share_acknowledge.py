@@ -6,13 +6,14 @@ REQUEST = message(
     "ShareAcknowledgeRequest",
     api_key=79,
     kind="request",
-    versions="0",
+    versions="0-2",
     flexible="0+",
     listeners=("broker",),
     fields="""
 group_id                     string                  nullable=0+ default=null entity=groupId
 member_id                    string                  nullable=0+
 share_session_epoch          int32
+is_renew_ack                 bool                    2+
 topics                       [AcknowledgeTopic]
   topic_id                   uuid
   partitions                 [AcknowledgePartition]
@@ -28,12 +29,13 @@ RESPONSE = message(
     "ShareAcknowledgeResponse",
     api_key=79,
     kind="response",
-    versions="0",
+    versions="0-2",
     flexible="0+",
     fields="""
 throttle_time_ms     int32                            ignorable
 error_code           int16                            ignorable
 error_message        string                           nullable=0+ default=null
+acquisition_lock_timeout_ms  int32                    2+
 responses            [ShareAcknowledgeTopicResponse]
   topic_id           uuid                             ignorable
   partitions         [PartitionData]

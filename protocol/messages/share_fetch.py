@@ -6,7 +6,7 @@ REQUEST = message(
     "ShareFetchRequest",
     api_key=78,
     kind="request",
-    versions="0",
+    versions="0-2",
     flexible="0+",
     listeners=("broker",),
     fields="""
@@ -16,11 +16,15 @@ share_session_epoch          int32
 max_wait_ms                  int32
 min_bytes                    int32
 max_bytes                    int32                   default=0x7fffffff
+max_records                  int32                   1+
+batch_size                   int32                   1+
+share_acquire_mode           int8                    2+
+is_renew_ack                 bool                    2+
 topics                       [FetchTopic]
   topic_id                   uuid
   partitions                 [FetchPartition]
     partition_index          int32
-    partition_max_bytes      int32
+    partition_max_bytes      int32                   0
     acknowledgement_batches  [AcknowledgementBatch]
       first_offset           int64
       last_offset            int64
@@ -35,12 +39,13 @@ RESPONSE = message(
     "ShareFetchResponse",
     api_key=78,
     kind="response",
-    versions="0",
+    versions="0-2",
     flexible="0+",
     fields="""
 throttle_time_ms               int32
 error_code                     int16
 error_message                  string                         nullable=0+ default=null
+acquisition_lock_timeout_ms    int32                          1+
 responses                      [ShareFetchableTopicResponse]
   topic_id                     uuid
   partitions                   [PartitionData]

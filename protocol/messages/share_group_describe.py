@@ -6,7 +6,7 @@ REQUEST = message(
     "ShareGroupDescribeRequest",
     api_key=77,
     kind="request",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     listeners=("broker",),
     fields="""
@@ -19,7 +19,7 @@ RESPONSE = message(
     "ShareGroupDescribeResponse",
     api_key=77,
     kind="response",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     fields="""
 throttle_time_ms            int32

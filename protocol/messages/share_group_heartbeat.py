@@ -6,7 +6,7 @@ REQUEST = message(
     "ShareGroupHeartbeatRequest",
     api_key=76,
     kind="request",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     listeners=("broker",),
     fields="""
@@ -22,7 +22,7 @@ RESPONSE = message(
     "ShareGroupHeartbeatResponse",
     api_key=76,
     kind="response",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     fields="""
 throttle_time_ms       int32

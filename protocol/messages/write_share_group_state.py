@@ -6,7 +6,7 @@ REQUEST = message(
     "WriteShareGroupStateRequest",
     api_key=85,
     kind="request",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     listeners=("broker",),
     fields="""
@@ -18,6 +18,7 @@ topics                [WriteStateData]
     state_epoch       int32
     leader_epoch      int32
     start_offset      int64
+    delivery_complete_count  int32  1+ default=-1 ignorable
     state_batches     [StateBatch]
       first_offset    int64
       last_offset     int64
@@ -30,7 +31,7 @@ RESPONSE = message(
     "WriteShareGroupStateResponse",
     api_key=85,
     kind="response",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     fields="""
 results            [WriteStateResult]
