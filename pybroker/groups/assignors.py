@@ -67,6 +67,9 @@ class UniformAssignor:
                         owner[(tid, p)] = member_id
                         result[member_id].setdefault(tid, set()).add(p)
                         counts[member_id] += 1
+        topic_sets = {frozenset(members[m].subscribed_topic_ids & partitions.keys()) for m in members}
+        if len(topic_sets) == 1 and members:
+            return self._homogeneous(members, partitions, result, counts, owner, sorted(subscribers))
         # 2. hand out unassigned partitions to the least loaded subscriber
         for tid in sorted(subscribers):
             eligible = subscribers[tid]
@@ -104,6 +107,42 @@ class UniformAssignor:
                 return result
 
 
+    @staticmethod
+    def _homogeneous(members: Mapping[str, MemberSpec], partitions: Mapping[uuid.UUID, int],
+                     result: dict[str, Assignment], counts: dict[str, int],
+                     owner: dict[tuple[uuid.UUID, int], str], topics: list[uuid.UUID]) -> dict[str, Assignment]:
+        """Identical subscriptions: quotas of floor or ceil(partitions / members), the larger
+        quotas to the members that already hold the most, then one pass to trim and fill."""
+        total = sum(partitions[tid] for tid in topics)
+        base, extra = divmod(total, len(members))
+        ranked = sorted(members, key=lambda m: (-counts[m], m))
+        quota = {m: base + (1 if i < extra else 0) for i, m in enumerate(ranked)}
+        pool: list[tuple[uuid.UUID, int]] = []
+        for m in ranked:
+            excess = counts[m] - quota[m]
+            if excess <= 0:
+                continue
+            held = sorted(((tid, p) for tid, ps in result[m].items() for p in ps), reverse=True)
+            for tid, p in held[:excess]:
+                result[m][tid].discard(p)
+                if not result[m][tid]:
+                    del result[m][tid]
+                del owner[(tid, p)]
+                pool.append((tid, p))
+            counts[m] -= excess
+        released = set(pool)
+        free = sorted(pool + [(tid, p) for tid in topics for p in range(partitions[tid])
+                              if (tid, p) not in owner and (tid, p) not in released])
+        i = 0
+        for m in sorted(members):
+            while counts[m] < quota[m]:
+                tid, p = free[i]
+                i += 1
+                result[m].setdefault(tid, set()).add(p)
+                counts[m] += 1
+        return result
+
+
 class RangeAssignor:
     """Kafka's server-side range assignor: per topic, each subscribed member gets a contiguous
     share (the first `n % members` members one more), keeping what it had up to its share, so
@@ -125,7 +164,8 @@ class RangeAssignor:
             sticky: set[int] = set()
             unfilled: list[tuple[str, int]] = []
             for member_id in topic_members:
-                current = sorted(p for p in members[member_id].current.get(tid, ()) if p < n)
+                # (a partition two members claim stays with the first: targets are exclusive)
+                current = sorted(p for p in members[member_id].current.get(tid, ()) if p < n and p not in sticky)
                 kept = current[:min(len(current), quota)]
                 if kept:
                     result[member_id].setdefault(tid, set()).update(kept)

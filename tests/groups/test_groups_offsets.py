@@ -6,7 +6,7 @@ from protocol import messages as M
 from protocol.errors import ErrorCode
 from pybroker.groups import records as rec
 
-from group_harness import Harness, subscription, topic_id
+from group_harness import Harness, topic_id
 from test_groups_classic import join_member, stable_group
 
 E = ErrorCode
