@@ -53,6 +53,11 @@ What the shard assumes of the runtime
   are committed; a response of an operation that writes nothing is likewise released only when
   everything before it is committed (Kafka reads at the last committed offset).
 - Timer deadlines are absolute (`now_ms` clock). Timers are set even if the append fails.
+- `metadata()` returns the latest image, at least as new as the last one given to
+  `on_metadata_update` (subscribed topics are hashed from it to detect metadata changes).
+- Records that do not decode, and share/streams group records, are skipped with a log line.
+- pybroker.groups.api has `append_error` (Kafka's mapping of append errors to what a group
+  client is told) and `failure_response` (a shard response turned into that error).
 - Classic group membership is kept in memory, as Kafka keeps it; the GroupMetadata records this
   shard writes are snapshots that are not re-applied when replayed (Kafka's replayRecords=false).
 """
@@ -64,7 +69,7 @@ import uuid
 from collections import Counter
 from typing import Any, Callable, Hashable
 
-from protocol.errors import ErrorCode
+from protocol.errors import DecodeError, ErrorCode
 from protocol.messages import (
     ConsumerGroupDescribeResponse,
     DeleteGroupsResponse,
@@ -117,6 +122,7 @@ class GroupCoordinatorShard:
         # in-memory group, which they only snapshot.
         self._own: Counter[tuple[bytes, bytes | None]] = Counter()
         self._known_topics: dict[uuid.UUID, str] = {}
+        self._last_topics: Any = None
 
     def own_record(self, record: CoordinatorRecord) -> CoordinatorRecord:
         self._own[(record.key, record.value)] += 1
@@ -139,6 +145,10 @@ class GroupCoordinatorShard:
             d = rec.decode(record)
         except rec.UnknownRecordType as e:
             log.warning("__consumer_offsets-%d offset %d: %s; skipped", self.partition, offset, e)
+            return
+        except DecodeError as e:
+            # A record that does not decode must not stop the partition from loading.
+            log.error("__consumer_offsets-%d offset %d: undecodable record skipped: %s", self.partition, offset, e)
             return
         if d.type in (RecordType.OFFSET_COMMIT, RecordType.LEGACY_OFFSET_COMMIT):
             group_id = d.key.group
@@ -220,6 +230,10 @@ class GroupCoordinatorShard:
         return fx
 
     def on_metadata_update(self, image: Any, now_ms: int) -> Effects:
+        # Images share unchanged maps: an image whose topics did not change needs no work.
+        if image.topics_by_id is self._last_topics:
+            return Effects()
+        self._last_topics = image.topics_by_id
         fx = self.consumer.on_metadata_update(image, now_ms)
         # Offsets of deleted topics are deleted with them, as Kafka's onPartitionsDeleted does.
         deleted = {name for tid, name in self._known_topics.items() if image.topic_by_id(tid) is None}

@@ -149,3 +149,15 @@ def test_newer_value_version_decodes_with_known_prefix():
 def test_unknown_record_type_is_reported():
     with pytest.raises(r.UnknownRecordType):
         r.decode(CoordinatorRecord(struct.pack(">h", 11) + s16("g"), None))
+
+
+def test_shard_skips_records_it_cannot_read():
+    from group_harness import Harness
+
+    h = Harness()
+    shard = h.shard
+    shard.replay(0, CoordinatorRecord(struct.pack(">h", 1) + b"\x00", b"\x00\x03"), -1, -1)  # truncated
+    shard.replay(1, CoordinatorRecord(struct.pack(">h", 12) + s16("share-group"), b"\x00\x00"), -1, -1)
+    shard.replay(2, CoordinatorRecord(b"", None), -1, -1)
+    shard.replay(3, r.offset_commit("g", "t", 0, 5, -1, "", 1), -1, -1)
+    assert h.committed("g") == 5
