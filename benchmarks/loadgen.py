@@ -76,13 +76,17 @@ class BrokerUnderTest:
                 time.sleep(0.01)
         raise RuntimeError("broker did not start listening")
 
-    def stop(self) -> None:
+    def stop_keep_data(self) -> None:
+        """SIGTERM and wait: a clean shutdown that keeps the data for the next start."""
         if self.proc is not None and self.proc.poll() is None:
             self.proc.terminate()
             try:
-                self.proc.wait(15)
+                self.proc.wait(60)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
+
+    def stop(self) -> None:
+        self.stop_keep_data()
         if self.data_dir is not None:
             shutil.rmtree(self.data_dir, ignore_errors=True)
 
