@@ -61,6 +61,7 @@ class Broker:
         self.producer_ids = ProducerIdManager(self._allocate_producer_ids)
         # Coordinator runtimes by FindCoordinator key type (0 groups, 1 transactions).
         self.coordinators: dict[int, Any] = {}
+        self.transactions: Any = None  # the TransactionCoordinator (pybroker.transactions)
         self.broker_epoch = -1
         self._tasks: list[asyncio.Task] = []
         self._started = False
@@ -142,6 +143,10 @@ class Broker:
             group_shard,
         )
         self.add_coordinator(0, groups)
+        from pybroker.transactions.coordinator import TransactionCoordinator
+
+        self.transactions = TransactionCoordinator(self)
+        self.add_coordinator(1, self.transactions.runtime)
 
     def add_coordinator(self, key_type: int, runtime: Any) -> None:
         """Register a coordinator runtime; it loads the shards this node already leads."""
@@ -151,12 +156,14 @@ class Broker:
 
     # --- hooks filled in by coordinators ---------------------------------------------------------
     def check_transactional_produce(self, ctx: Any, transactional_id: str, partition: Any, records: Any) -> None:
-        """Transactional produce is validated by the transaction coordinator once it exists."""
+        """KIP-890 verification of a transactional append (PartitionError when it fails)."""
+        if self.transactions is not None:
+            self.transactions.check_produce(ctx, transactional_id, partition, records)
 
     async def init_transactional_producer(self, ctx: Any, request: Any) -> Any:
-        from protocol.messages import InitProducerIdResponse
+        from pybroker.handlers.transactions import init_transactional_producer
 
-        return InitProducerIdResponse(error_code=ErrorCode.COORDINATOR_NOT_AVAILABLE, producer_id=-1, producer_epoch=-1)
+        return await init_transactional_producer(ctx, request)
 
     def handle_replica_fetch(self, ctx: Any, request: Any, replica_id: int) -> Any:
         from protocol.messages import FetchResponse
@@ -308,6 +315,8 @@ class Broker:
                 pass
         for runtime in self.coordinators.values():
             runtime.close()
+        if self.transactions is not None:
+            self.transactions.close()
         if self.replicas is not None:
             for partition in list(self.replicas.partitions.values()):
                 partition.wake()

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from protocol.api_keys import ApiKey
 from pybroker.handlers import api_versions, configs, fetch, log_dirs, metadata, offsets, produce, producer_ids, topics
+from pybroker.handlers import coordinators, transactions
 from pybroker.server.dispatch import ApiHandler
 
 
@@ -30,5 +31,16 @@ def broker_handlers() -> dict[int, ApiHandler]:
         ApiHandler(ApiKey.IncrementalAlterConfigs, 0, 1, configs.handle_incremental_alter_configs),
         ApiHandler(ApiKey.DescribeCluster, 0, 2, metadata.handle_describe_cluster),
         ApiHandler(ApiKey.DescribeTopicPartitions, 0, 0, metadata.handle_describe_topic_partitions),
+        ApiHandler(ApiKey.FindCoordinator, 0, 6, coordinators.handle_find_coordinator),
+        # Transactions (transaction.version 1 semantics: EndTxn v5's per-transaction epoch bump
+        # of KIP-890 part 2 is not served, so EndTxn stops at v4).
+        ApiHandler(ApiKey.AddPartitionsToTxn, 0, 5, transactions.handle_add_partitions_to_txn),
+        ApiHandler(ApiKey.AddOffsetsToTxn, 0, 4, transactions.handle_add_offsets_to_txn),
+        ApiHandler(ApiKey.EndTxn, 0, 4, transactions.handle_end_txn),
+        ApiHandler(ApiKey.WriteTxnMarkers, 1, 2, transactions.handle_write_txn_markers),
+        ApiHandler(ApiKey.TxnOffsetCommit, 0, 5, transactions.handle_txn_offset_commit),
+        ApiHandler(ApiKey.DescribeProducers, 0, 0, transactions.handle_describe_producers),
+        ApiHandler(ApiKey.DescribeTransactions, 0, 0, transactions.handle_describe_transactions),
+        ApiHandler(ApiKey.ListTransactions, 0, 2, transactions.handle_list_transactions),
     ]
     return {int(h.api_key): h for h in table}

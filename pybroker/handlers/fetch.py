@@ -12,7 +12,7 @@ from protocol.records import LAST_OFFSET_DELTA, iter_batch_positions
 from pybroker.fetch_sessions import FINAL_EPOCH, INITIAL_EPOCH, FetchSession, SessionError, SessionPartition
 from pybroker.partitions import Partition, PartitionError
 from pybroker.server.dispatch import RequestContext
-from storage import OffsetOutOfRangeError
+from storage import LogClosedError, OffsetOutOfRangeError
 
 READ_COMMITTED = 1
 _I64 = struct.Struct(">q")
@@ -181,6 +181,11 @@ def _read_all(f: _Fetch) -> tuple[list[tuple[SessionPartition, Any]], int, bool,
                 records = b""
         except OffsetOutOfRangeError:
             data.error_code = ErrorCode.OFFSET_OUT_OF_RANGE
+            has_error = True
+            out.append((item, data))
+            continue
+        except LogClosedError:  # the partition went away (deleted, or the broker is stopping)
+            data.error_code = ErrorCode.NOT_LEADER_OR_FOLLOWER
             has_error = True
             out.append((item, data))
             continue
