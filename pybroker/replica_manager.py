@@ -55,8 +55,6 @@ class ReplicaManager:
         """Validate and append client batches as leader; errors become PartitionError."""
         cfg = partition.log.config
         try:
-            if not cfg.log_append_time:
-                self._check_timestamps(records, cfg)
             if cfg.compact:
                 self._check_keys(records)
             result = partition.log.append(records, leader_epoch=partition.leader_epoch)
@@ -76,19 +74,6 @@ class ReplicaManager:
             if result.needs_flush:
                 self.schedule_flush(partition)
         return result
-
-    def _check_timestamps(self, records: Any, cfg: Any) -> None:
-        before = cfg.message_timestamp_before_max_ms
-        after = cfg.message_timestamp_after_max_ms
-        now = self.clock_ms()
-        for _pos, h in iter_batches(records):
-            if h.attributes & CONTROL_FLAG:
-                continue
-            if h.max_timestamp - now > after or now - h.base_timestamp > before:
-                raise PartitionError(
-                    ErrorCode.INVALID_TIMESTAMP,
-                    f"timestamp {h.max_timestamp} is outside the allowed range of the topic",
-                )
 
     @staticmethod
     def _check_keys(records: Any) -> None:

@@ -13,6 +13,7 @@ __all__ = [
     "RecordTooLargeError",
     "CorruptRecordError",
     "OffsetsOutOfOrderError",
+    "InvalidTimestampError",
     "LogClosedError",
     "CorruptIndexError",
 ]
@@ -54,6 +55,12 @@ class RecordTooLargeError(StorageError):
     whole segment (RECORD_LIST_TOO_LARGE)."""
 
     error_code = ErrorCode.MESSAGE_TOO_LARGE
+
+
+class InvalidTimestampError(StorageError):
+    """A CreateTime batch whose timestamps lie outside message.timestamp.before/after.max.ms."""
+
+    error_code = ErrorCode.INVALID_TIMESTAMP
 
 
 class OffsetsOutOfOrderError(StorageError):

@@ -26,13 +26,14 @@ from protocol.records import (
     set_partition_leader_epoch,
 )
 from storage.batches import (
-    BASE_OFFSET as B_BASE_OFFSET, LAST_OFFSET_DELTA as B_LAST_OFFSET_DELTA,
+    ATTRIBUTES as B_ATTRIBUTES, BASE_OFFSET as B_BASE_OFFSET, BASE_TIMESTAMP as B_BASE_TIMESTAMP,
+    LAST_OFFSET_DELTA as B_LAST_OFFSET_DELTA,
     LEADER_EPOCH as B_LEADER_EPOCH, MAX_TIMESTAMP as B_MAX_TIMESTAMP,
     RECORDS_COUNT as B_RECORDS_COUNT, BatchTooLarge, Header, last_sequence, validate_payload,
 )
 from storage.config import LogConfig
 from storage.errors import (
-    LogClosedError, OffsetOutOfRangeError, OffsetsOutOfOrderError, RecordTooLargeError, StorageError,
+    InvalidTimestampError, LogClosedError, OffsetOutOfRangeError, OffsetsOutOfOrderError, RecordTooLargeError, StorageError,
 )
 from storage.files import FileCache, fsync_dir, fsync_path
 from storage.index import NO_TIMESTAMP, CorruptIndexError
@@ -398,6 +399,18 @@ class Log:
             raise err
         return found
 
+    def _check_timestamps(self, found: list[tuple[int, int, Header]], now: int) -> None:
+        """CreateTime batches must lie within message.timestamp.before/after.max.ms of now."""
+        cfg = self.config
+        before, after = cfg.message_timestamp_before_max_ms, cfg.message_timestamp_after_max_ms
+        for _pos, _size, h in found:
+            if h[B_ATTRIBUTES] & CONTROL_FLAG:
+                continue
+            if h[B_MAX_TIMESTAMP] - now > after or now - h[B_BASE_TIMESTAMP] > before:
+                raise InvalidTimestampError(
+                    f"timestamp {h[B_MAX_TIMESTAMP]} is outside the range the topic allows"
+                )
+
     def append(
         self, batches: bytes | bytearray | memoryview, *, leader_epoch: int,
         log_append_time_ms: int | None = None, validate_producers: bool = True,
@@ -417,8 +430,10 @@ class Log:
             if not found:
                 return AppendResult(-1, -1, NO_TIMESTAMP, -1, -1, self._log_start, 0, 0)
             stamp = self._stamp
-            now = self._clock() if stamp and log_append_time_ms is None else None
+            now = self._clock()
             append_time = (log_append_time_ms if log_append_time_ms is not None else now) if stamp else -1
+            if not stamp:
+                self._check_timestamps(found, now)
             # Without LogAppendTime only baseOffset and partitionLeaderEpoch change, and the CRC
             # does not cover them: write a new 16-byte prefix per batch and the rest of it
             # straight from the caller's buffer in one gather write (no copy of the payload).

@@ -53,6 +53,9 @@ class KafkaConnection(asyncio.BufferedProtocol):
         self._frame_view: memoryview | None = None
         self._filled = 0
         self._slots: deque[_Slot] = deque()
+        self._out: list[Any] = []
+        self._flush_scheduled = False
+        self._loop = asyncio.get_running_loop()
         self._reading_paused = False
         self._writing_paused = False
         # Per-connection state handlers may keep (authentication, client software, ...).
@@ -164,13 +167,24 @@ class KafkaConnection(asyncio.BufferedProtocol):
         slot.parts = parts
         slot.done = True
         slots = self._slots
-        transport = self.transport
-        assert transport is not None
+        out = self._out
         while slots and slots[0].done:
             head = slots.popleft()
-            if head.parts is not None:
-                transport.writelines(head.parts)
+            if head.parts:
+                out.extend(head.parts)
+        # Responses ready in the same loop iteration leave in one system call: on loopback
+        # every send costs the kernel a full trip through the TCP stack.
+        if out and not self._flush_scheduled:
+            self._flush_scheduled = True
+            self._loop.call_soon(self._flush)
         self._update_reading()
+
+    def _flush(self) -> None:
+        self._flush_scheduled = False
+        out = self._out
+        if out and not self.closed and self.transport is not None:
+            self.transport.writelines(out)
+        self._out = []
 
     def abandon(self, slot: _Slot) -> None:
         """The request needs no response (acks=0); keep the order of the others."""
