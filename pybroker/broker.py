@@ -55,7 +55,7 @@ class Broker:
         self.fetch_sessions = FetchSessionCache(config.get("max.incremental.fetch.session.cache.slots"))
         self.stats = BrokerStats()
         self.metrics: Any = None  # the Prometheus endpoint, when pybroker.metrics.port is set
-        self.dispatcher = Dispatcher(self, broker_handlers())
+        self.dispatcher = Dispatcher(self, broker_handlers(config))
         self.controller_dispatcher = Dispatcher(self, {18: ApiHandler(18, 0, 4, handle_api_versions)})
         self.listeners: dict[str, BoundListener] = {}
         self.producer_ids = ProducerIdManager(self._allocate_producer_ids)

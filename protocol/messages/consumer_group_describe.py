@@ -6,7 +6,7 @@ REQUEST = message(
     "ConsumerGroupDescribeRequest",
     api_key=69,
     kind="request",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     listeners=("broker",),
     fields="""
@@ -19,7 +19,7 @@ RESPONSE = message(
     "ConsumerGroupDescribeResponse",
     api_key=69,
     kind="response",
-    versions="0",
+    versions="0-1",
     flexible="0+",
     fields="""
 throttle_time_ms            int32
@@ -42,6 +42,7 @@ groups                      [DescribedGroup]
     subscribed_topic_regex  string            nullable=0+ default=null
     assignment              Assignment
     target_assignment       Assignment
+    member_type             int8              1+ default=-1 ignorable
   authorized_operations     int32             default=-2147483648
 """,
     structs="""

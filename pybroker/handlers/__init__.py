@@ -5,13 +5,16 @@ The version ranges are what each handler implements; ApiVersions advertises exac
 
 from __future__ import annotations
 
+from typing import Any
+
 from protocol.api_keys import ApiKey
 from pybroker.handlers import api_versions, configs, fetch, log_dirs, metadata, offsets, produce, producer_ids, topics
-from pybroker.handlers import coordinators, transactions
+from pybroker.handlers import coordinators, groups, transactions
 from pybroker.server.dispatch import ApiHandler
 
 
-def broker_handlers() -> dict[int, ApiHandler]:
+def broker_handlers(config: Any = None) -> dict[int, ApiHandler]:
+    """The APIs a broker serves; `config` (a BrokerConfig) drops what its settings disable."""
     table = [
         # Produce is advertised from v0 though served from v3, as Kafka 4.x does (KAFKA-18659).
         ApiHandler(ApiKey.Produce, 3, 13, produce.handle_produce, advertised_min=0),
@@ -32,6 +35,20 @@ def broker_handlers() -> dict[int, ApiHandler]:
         ApiHandler(ApiKey.DescribeCluster, 0, 2, metadata.handle_describe_cluster),
         ApiHandler(ApiKey.DescribeTopicPartitions, 0, 0, metadata.handle_describe_topic_partitions),
         ApiHandler(ApiKey.FindCoordinator, 0, 6, coordinators.handle_find_coordinator),
+        # Consumer groups: the classic protocol, committed offsets, and admin.
+        ApiHandler(ApiKey.OffsetCommit, 2, 10, groups.handle_offset_commit),
+        ApiHandler(ApiKey.OffsetFetch, 1, 10, groups.handle_offset_fetch),
+        ApiHandler(ApiKey.JoinGroup, 0, 9, groups.handle_join_group),
+        ApiHandler(ApiKey.Heartbeat, 0, 4, groups.handle_heartbeat),
+        ApiHandler(ApiKey.LeaveGroup, 0, 5, groups.handle_leave_group),
+        ApiHandler(ApiKey.SyncGroup, 0, 5, groups.handle_sync_group),
+        ApiHandler(ApiKey.DescribeGroups, 0, 6, groups.handle_describe_groups),
+        ApiHandler(ApiKey.ListGroups, 0, 5, groups.handle_list_groups),
+        ApiHandler(ApiKey.DeleteGroups, 0, 2, groups.handle_delete_groups),
+        ApiHandler(ApiKey.OffsetDelete, 0, 0, groups.handle_offset_delete),
+        # The consumer protocol (KIP-848).
+        ApiHandler(ApiKey.ConsumerGroupHeartbeat, 0, 1, groups.handle_consumer_group_heartbeat),
+        ApiHandler(ApiKey.ConsumerGroupDescribe, 0, 1, groups.handle_consumer_group_describe),
         # Transactions (transaction.version 1 semantics: EndTxn v5's per-transaction epoch bump
         # of KIP-890 part 2 is not served, so EndTxn stops at v4).
         ApiHandler(ApiKey.AddPartitionsToTxn, 0, 5, transactions.handle_add_partitions_to_txn),
@@ -43,4 +60,15 @@ def broker_handlers() -> dict[int, ApiHandler]:
         ApiHandler(ApiKey.DescribeTransactions, 0, 0, transactions.handle_describe_transactions),
         ApiHandler(ApiKey.ListTransactions, 0, 2, transactions.handle_list_transactions),
     ]
-    return {int(h.api_key): h for h in table}
+    handlers = {int(h.api_key): h for h in table}
+    if config is not None and "consumer" not in _protocols(config):
+        for key in (ApiKey.ConsumerGroupHeartbeat, ApiKey.ConsumerGroupDescribe):
+            handlers.pop(int(key), None)
+    return handlers
+
+
+def _protocols(config: Any) -> list[str]:
+    value = config.get("group.coordinator.rebalance.protocols")
+    if isinstance(value, str):
+        value = value.split(",")
+    return [p.strip() for p in value or []]

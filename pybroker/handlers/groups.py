@@ -18,11 +18,11 @@ from protocol.messages import (
     ListGroupsResponse,
     OffsetCommitResponse,
     OffsetDeleteResponse,
-    OffsetFetchRequest,
     OffsetFetchResponse,
     SyncGroupResponse,
 )
 from pybroker.coordinator import CoordinatorError
+from pybroker.groups.api import offset_fetch_groups, offset_fetch_response
 from pybroker.server.dispatch import RequestContext
 
 GROUPS = 0
@@ -98,48 +98,18 @@ async def handle_offset_commit(ctx: RequestContext, request: Any) -> Any:
 
 
 async def _fetch_group(ctx: RequestContext, group: Any, require_stable: bool) -> Any:
-    R = OffsetFetchResponse
     try:
         return await _call(ctx, group.group_id, "offset_fetch", group, require_stable=require_stable)
     except CoordinatorError as exc:
-        return R.OffsetFetchResponseGroup(group_id=group.group_id, topics=[], error_code=exc.code)
+        return OffsetFetchResponse.OffsetFetchResponseGroup(group_id=group.group_id, topics=[], error_code=exc.code)
 
 
 async def handle_offset_fetch(ctx: RequestContext, request: Any) -> Any:
-    R = OffsetFetchResponse
-    require_stable = ctx.api_version >= 7 and request.require_stable
-    if ctx.api_version >= 8:
-        groups = await asyncio.gather(*(_fetch_group(ctx, g, require_stable) for g in request.groups))
-        return R(throttle_time_ms=0, groups=list(groups))
-    # v1-7 name one group at the top level: ask the shard in the v8 shape, answer in the old one.
-    Q = OffsetFetchRequest
-    group = Q.OffsetFetchRequestGroup(
-        group_id=request.group_id,
-        topics=None if request.topics is None else [
-            Q.OffsetFetchRequestTopics(name=t.name, partition_indexes=list(t.partition_indexes)) for t in request.topics
-        ],
-    )
-    answer = await _fetch_group(ctx, group, require_stable)
-    topics = [
-        R.OffsetFetchResponseTopic(
-            name=t.name,
-            partitions=[
-                R.OffsetFetchResponsePartition(
-                    partition_index=p.partition_index, committed_offset=p.committed_offset,
-                    committed_leader_epoch=p.committed_leader_epoch, metadata=p.metadata, error_code=p.error_code,
-                )
-                for p in t.partitions
-            ],
-        )
-        for t in answer.topics
-    ]
-    error = answer.error_code
-    if ctx.api_version < 2 and error != ErrorCode.NONE:
-        # Before v2 there is no top-level error: every partition carries it.
-        for t in topics:
-            for p in t.partitions:
-                p.error_code = error
-    return R(throttle_time_ms=0, topics=topics, error_code=error)
+    # v1-7 name one group at the top level: the shard answers in the v8 per-group shape and
+    # the group API module turns that back into the request's version.
+    parts = offset_fetch_groups(request, ctx.api_version)
+    groups = await asyncio.gather(*(_fetch_group(ctx, g, stable) for g, stable in parts))
+    return offset_fetch_response(list(groups), ctx.api_version)
 
 
 async def handle_offset_delete(ctx: RequestContext, request: Any) -> Any:
