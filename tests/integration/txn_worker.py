@@ -6,8 +6,8 @@ Modes (arguments after the mode are key=value):
   open       one transaction left open: writes `count` records to `topic`, prints "OPEN",
              then sleeps until killed.
   produce    transactions in a loop: each writes `size` records "<tag>:<txn>:<i>/<size>" over
-             the partitions of `topic` and commits (every `abort_every`-th one aborts); prints
-             "TXN <n> <COMMIT|ABORT>" after each.
+             the partitions of `topic`, waits `pause` seconds with them written, and commits
+             (every `abort_every`-th one aborts); prints "TXN <n> <COMMIT|ABORT>" after each.
   process    consume-transform-produce: reads `input` in group `group` (read_committed), writes
              each record's value upper-cased to `output`, and commits the consumed offsets in
              the same transaction (send_offsets_to_transaction); prints "DONE" once the
@@ -48,6 +48,7 @@ def run_produce(a: dict[str, str]) -> None:
     topic, tag, size = a["topic"], a["tag"], int(a["size"])
     partitions = int(a.get("partitions", "1"))
     abort_every = int(a.get("abort_every", "0"))
+    pause = float(a.get("pause", "0"))
     p = _producer(a["bs"], a["txn_id"], **{"transaction.timeout.ms": int(a.get("timeout", "60000"))})
     p.init_transactions(30)
     n = int(a.get("start", "0"))
@@ -56,6 +57,9 @@ def run_produce(a: dict[str, str]) -> None:
         p.begin_transaction()
         for i in range(size):
             p.produce(topic, value=f"{tag}:{n}:{i}/{size}".encode(), partition=i % partitions)
+        if pause:
+            p.flush(30)
+            time.sleep(pause)  # the records are written; the transaction stays open a while
         if abort_every and n % abort_every == abort_every - 1:
             p.abort_transaction(30)
             print(f"TXN {n} ABORT", flush=True)
@@ -71,6 +75,9 @@ def run_process(a: dict[str, str]) -> None:
         "bootstrap.servers": bs, "group.id": group, "isolation.level": "read_committed",
         "enable.auto.commit": False, "auto.offset.reset": "earliest",
         "session.timeout.ms": 6000, "heartbeat.interval.ms": 500,
+        # A restarted processor takes its dead predecessor's place at once (KIP-345) instead
+        # of waiting for its session to expire.
+        "group.instance.id": a.get("instance", f"{group}-instance"),
     })
     producer = _producer(bs, a["txn_id"], **{"transaction.timeout.ms": 10_000})
     producer.init_transactions(30)
