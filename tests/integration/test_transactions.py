@@ -198,6 +198,50 @@ def test_kafka_python_transactions(broker, topic_name):
     assert len(consume_all(bs, topic_name, 2, "read_committed", expect=11)) == 11
 
 
+def test_kafka_python_send_offsets_to_transaction(broker, topic_name):
+    """Consume-transform-produce with kafka-python: offsets committed in the transaction are
+    visible to the group only once it commits."""
+    from kafka import KafkaConsumer, KafkaProducer, OffsetAndMetadata, TopicPartition as KTP
+
+    bs = broker.bootstrap_servers
+    src, dst, group = f"{topic_name}-in", f"{topic_name}-out", f"{topic_name}-g"
+    create_topic(bs, src)
+    create_topic(bs, dst)
+    seed = Producer({"bootstrap.servers": bs})
+    for i in range(20):
+        seed.produce(src, value=b"in-%d" % i)
+    seed.flush(10)
+    consumer = KafkaConsumer(src, bootstrap_servers=bs, group_id=group, enable_auto_commit=False,
+                             auto_offset_reset="earliest", isolation_level="read_committed")
+    producer = KafkaProducer(bootstrap_servers=bs, transactional_id=f"{topic_name}-kp-eos")
+    producer.init_transactions()
+    tp = KTP(src, 0)
+    try:
+        got = []
+        deadline = time.monotonic() + 20
+        while len(got) < 20 and time.monotonic() < deadline:
+            for recs in consumer.poll(500).values():
+                got.extend(recs)
+        assert len(got) == 20
+        # an aborted round: the output and the offsets are both discarded
+        producer.begin_transaction()
+        producer.send(dst, b"discarded")
+        producer.send_offsets_to_transaction({tp: OffsetAndMetadata(10, "", -1)}, consumer.group_metadata())
+        producer.abort_transaction()
+        assert consumer.committed(tp) is None
+        producer.begin_transaction()
+        for r in got:
+            producer.send(dst, r.value.upper())
+        producer.send_offsets_to_transaction({tp: OffsetAndMetadata(got[-1].offset + 1, "", -1)},
+                                             consumer.group_metadata())
+        producer.commit_transaction()
+        assert consumer.committed(tp) == 20
+    finally:
+        producer.close()
+        consumer.close()
+    assert values(consume_all(bs, dst, 1, "read_committed", expect=20)) == sorted(b"IN-%d" % i for i in range(20))
+
+
 def test_kafka_python_admin_describes_transactions_and_producers(broker, topic_name):
     from kafka import KafkaAdminClient, TopicPartition as KTP
 
@@ -314,3 +358,40 @@ def test_aiokafka_transactions(broker, topic_name):
     committed, everything = asyncio.run(asyncio.wait_for(scenario(), 60))
     assert committed == sorted([b"aio-commit-%d" % i for i in range(5)] + [b"aio-last"])
     assert len(everything) == 11
+
+
+def test_aiokafka_send_offsets_to_transaction(broker, topic_name):
+    from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition as ATP
+
+    bs = broker.bootstrap_servers
+    src, dst, group = f"{topic_name}-in", f"{topic_name}-out", f"{topic_name}-g"
+    create_topic(bs, src)
+    create_topic(bs, dst)
+    seed = Producer({"bootstrap.servers": bs})
+    for i in range(10):
+        seed.produce(src, value=b"a-%d" % i)
+    seed.flush(10)
+
+    async def scenario() -> int | None:
+        consumer = AIOKafkaConsumer(src, bootstrap_servers=bs, group_id=group, enable_auto_commit=False,
+                                    auto_offset_reset="earliest", isolation_level="read_committed")
+        producer = AIOKafkaProducer(bootstrap_servers=bs, transactional_id=f"{topic_name}-aio-eos")
+        await consumer.start()
+        await producer.start()
+        try:
+            got = []
+            deadline = time.monotonic() + 20
+            while len(got) < 10 and time.monotonic() < deadline:
+                for recs in (await consumer.getmany(timeout_ms=500)).values():
+                    got.extend(recs)
+            async with producer.transaction():
+                for r in got:
+                    await producer.send(dst, r.value.upper())
+                await producer.send_offsets_to_transaction({ATP(src, 0): got[-1].offset + 1}, group)
+            return await consumer.committed(ATP(src, 0))
+        finally:
+            await producer.stop()
+            await consumer.stop()
+
+    assert asyncio.run(asyncio.wait_for(scenario(), 60)) == 10
+    assert values(consume_all(bs, dst, 1, "read_committed", expect=10)) == sorted(b"A-%d" % i for i in range(10))
