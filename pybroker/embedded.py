@@ -34,8 +34,11 @@ def _overrides(data_dir: Path, config: dict[str, Any] | None, kwargs: dict[str, 
         "controller.listener.names": "CONTROLLER",
         "controller.quorum.voters": "1@127.0.0.1:0",
         "log.dirs": str(data_dir),
-        # An embedded broker serves one test process: a small initial rebalance delay.
+        # An embedded broker serves tests: no initial rebalance delay, and consumer-protocol
+        # members hear of assignment changes within half a second rather than five.
         "group.initial.rebalance.delay.ms": "0",
+        "group.consumer.min.heartbeat.interval.ms": "100",
+        "group.consumer.heartbeat.interval.ms": "500",
     }
     for key, value in (config or {}).items():
         merged[key] = _text(value)
