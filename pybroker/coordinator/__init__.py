@@ -1,6 +1,7 @@
 """Coordinators kept in internal topics: the shard interface and the runtime that drives it."""
 
-from pybroker.coordinator.runtime import CoordinatorError, CoordinatorRuntime, java_string_hash, partition_for
+from pybroker.coordinator.partitioner import java_string_hash, partition_for
+from pybroker.coordinator.runtime import CoordinatorError, CoordinatorRuntime
 from pybroker.coordinator.shard import CoordinatorRecord, CoordinatorShard, Effects, TxnMarker
 
 __all__ = [

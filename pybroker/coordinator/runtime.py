@@ -16,6 +16,7 @@ from typing import Any, Callable, Hashable
 
 from protocol.errors import CorruptRecordError, ErrorCode
 from protocol.records import ControlType, Record, build_batch, decode_batch, iter_batches, parse_control_key
+from pybroker.coordinator.partitioner import partition_for
 from pybroker.coordinator.shard import CoordinatorRecord, CoordinatorShard, Effects, TxnMarker
 from pybroker.metadata.requests import CreatableTopic, CreateTopicsRequest
 from storage import OffsetOutOfRangeError
@@ -31,22 +32,6 @@ class CoordinatorError(Exception):
     def __init__(self, code: int, message: str | None = None) -> None:
         super().__init__(message or ErrorCode(code).name)
         self.code = int(code)
-
-
-def java_string_hash(s: str) -> int:
-    """Java's String.hashCode over UTF-16 code units, as a signed 32-bit int."""
-    h = 0
-    data = s.encode("utf-16-be")
-    for i in range(0, len(data), 2):
-        h = (31 * h + ((data[i] << 8) | data[i + 1])) & 0xFFFFFFFF
-    return h - (1 << 32) if h >= 1 << 31 else h
-
-
-def partition_for(key: str, partitions: int) -> int:
-    """Kafka's choice of internal-topic partition for a group or transactional id."""
-    h = java_string_hash(key)
-    h = 0 if h == -(1 << 31) else abs(h)
-    return h % partitions
 
 
 @dataclass

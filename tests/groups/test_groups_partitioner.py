@@ -2,7 +2,7 @@
 
 import pytest
 
-from pybroker.groups.partitioner import java_abs, java_string_hash, partition_for
+from pybroker.coordinator.partitioner import java_abs, java_string_hash, partition_for
 
 
 @pytest.mark.parametrize("s, expected", [

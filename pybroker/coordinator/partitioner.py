@@ -1,4 +1,4 @@
-"""Which `__consumer_offsets` partition coordinates a group: Kafka's hash of the group id."""
+"""Which internal-topic partition coordinates a group or transactional id: Kafka's hash."""
 
 from __future__ import annotations
 
@@ -19,8 +19,9 @@ def java_abs(n: int) -> int:
     return 0 if n == _INT_MIN else abs(n)
 
 
-def partition_for(group_id: str, num_partitions: int) -> int:
-    """The `__consumer_offsets` partition of a group (`offsets.topic.num.partitions` partitions)."""
+def partition_for(key: str, num_partitions: int) -> int:
+    """The partition of a group id in `__consumer_offsets`, or of a transactional id in
+    `__transaction_state`."""
     if num_partitions <= 0:
         raise ValueError("num_partitions must be positive")
-    return java_abs(java_string_hash(group_id)) % num_partitions
+    return java_abs(java_string_hash(key)) % num_partitions
