@@ -11,15 +11,20 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import struct
 import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
 from protocol.errors import ErrorCode
+from protocol.records import LAST_OFFSET_DELTA, iter_batch_positions
 from storage import Log
 
 log = logging.getLogger("pybroker.partitions")
+
+_I64 = struct.Struct(">q")
+_I32 = struct.Struct(">i")
 
 
 class PartitionError(Exception):
@@ -150,14 +155,21 @@ class Partition:
         replicated), or the high watermark: read_committed consumers never read past it."""
         return self.log.last_stable_offset
 
-    def aborted_transactions(self, start: int, end: int) -> list[Any]:
+    def aborted_transactions(self, start: int, end: int, records: Any = None) -> list[Any]:
         """Aborted transactions overlapping [start, end) for read_committed fetches, from the
-        segments' aborted-transaction indexes, as (producer_id, first_offset) structs."""
+        segments' aborted-transaction indexes, as (producer_id, first_offset) structs. With the
+        fetched `records`, the upper bound is the end of their last batch (Kafka's), found only
+        when some transaction was aborted at all."""
+        found = self.log.collect_aborted_transactions(start, end)
+        if not found:
+            return []
+        if records is not None:
+            upper = _end_offset(records, end)
+            found = [t for t in found if t.first_offset < upper]
         from protocol.messages import FetchResponse
 
         make = FetchResponse.AbortedTransaction
-        return [make(producer_id=t.producer_id, first_offset=t.first_offset)
-                for t in self.log.collect_aborted_transactions(start, end)]
+        return [make(producer_id=t.producer_id, first_offset=t.first_offset) for t in found]
 
     def in_sync_count(self) -> int:
         return len(self.isr)
@@ -165,3 +177,15 @@ class Partition:
     def after_append(self) -> None:
         self.maybe_advance_high_watermark()
         self.wake()
+
+
+def _end_offset(records: Any, limit: int) -> int:
+    """The offset after the last whole batch of `records`, at most `limit`."""
+    last = -1
+    for pos, _size in iter_batch_positions(records):
+        last = pos
+    if last < 0:
+        return limit
+    base, = _I64.unpack_from(records, last)
+    delta, = _I32.unpack_from(records, last + LAST_OFFSET_DELTA)
+    return min(limit, base + delta + 1)

@@ -3,20 +3,16 @@
 from __future__ import annotations
 
 import asyncio
-import struct
 from typing import Any
 
 from protocol.errors import ErrorCode
 from protocol.messages import FetchResponse
-from protocol.records import LAST_OFFSET_DELTA, iter_batch_positions
 from pybroker.fetch_sessions import FINAL_EPOCH, INITIAL_EPOCH, FetchSession, SessionError, SessionPartition
 from pybroker.partitions import Partition, PartitionError
 from pybroker.server.dispatch import RequestContext
 from storage import LogClosedError, OffsetOutOfRangeError
 
 READ_COMMITTED = 1
-_I64 = struct.Struct(">q")
-_I32 = struct.Struct(">i")
 
 TopicResponse = FetchResponse.FetchableTopicResponse
 PartitionData = FetchResponse.PartitionData
@@ -194,8 +190,8 @@ def _read_all(f: _Fetch) -> tuple[list[tuple[SessionPartition, Any]], int, bool,
             data.records = records
             f.ctx.broker.stats.fetched(item.topic, n)
             if f.isolation == READ_COMMITTED:
-                data.aborted_transactions = partition.aborted_transactions(
-                    item.fetch_offset, _end_offset(records, max_offset))
+                data.aborted_transactions = partition.aborted_transactions(item.fetch_offset, max_offset,
+                                                                           records)
             total += n
             budget -= n
             first = False
@@ -203,19 +199,6 @@ def _read_all(f: _Fetch) -> tuple[list[tuple[SessionPartition, Any]], int, bool,
             waiting_on.append(partition)
         out.append((item, data))
     return out, total, has_error, waiting_on
-
-
-def _end_offset(records: Any, limit: int) -> int:
-    """The offset after the last whole batch returned (Kafka's upper bound for the aborted
-    transactions of a read_committed fetch), at most `limit`."""
-    end = -1
-    for pos, _size in iter_batch_positions(records):
-        end = pos
-    if end < 0:
-        return limit
-    base, = _I64.unpack_from(records, end)
-    delta, = _I32.unpack_from(records, end + LAST_OFFSET_DELTA)
-    return min(limit, base + delta + 1)
 
 
 def _finish(f: _Fetch, pairs: list[tuple[SessionPartition, Any]]) -> Any:
