@@ -35,9 +35,9 @@ def tool(capsys, *argv: str) -> tuple[int, str, str]:
     return code, captured.out, captured.err
 
 
-def produce(capsys, monkeypatch, bs: str, topic: str, lines: list[str]) -> None:
+def produce(capsys, monkeypatch, bs: str, topic: str, lines: list[str], *extra: str) -> None:
     monkeypatch.setattr(sys, "stdin", io.StringIO("".join(f"{x}\n" for x in lines)))
-    assert tool(capsys, "produce", "--bootstrap-server", bs, "--topic", topic)[0] == 0
+    assert tool(capsys, "produce", "--bootstrap-server", bs, "--topic", topic, *extra)[0] == 0
 
 
 def describe_rows(capsys, bs: str, group: str) -> tuple[str, list[list[str]]]:
@@ -53,7 +53,9 @@ def describe_rows(capsys, bs: str, group: str) -> tuple[str, list[list[str]]]:
 def test_group_consume_describe_reset_delete(capsys, monkeypatch, broker, bs, topic_name):
     group = f"g-{topic_name}"
     broker.create_topic(topic_name, partitions=2)
-    produce(capsys, monkeypatch, bs, topic_name, [f"m{i}" for i in range(10)])
+    # Keyed records spread over both partitions (records without keys stick to one per batch).
+    produce(capsys, monkeypatch, bs, topic_name, [f"k{i}:m{i}" for i in range(10)],
+            "--property", "parse.key=true", "--property", "key.separator=:")
 
     code, out, err = tool(capsys, "consume", "--bootstrap-server", bs, "--topic", topic_name, "--group", group,
                           "--from-beginning", "--max-messages", "10", "--timeout-ms", "10000")
