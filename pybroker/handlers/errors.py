@@ -4,14 +4,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from protocol import messages
 from protocol.messages import ProduceResponse
 
 PRODUCE = 0
 
 
-def error_response(api_key: int, request: Any, code: int) -> Any | None:
-    """A response of the request's own shape with `code` for every entry, or None when the
-    broker has no such answer for the API (the connection is then closed)."""
+def error_response(api_key: int, version: int, request: Any, code: int) -> Any | None:
+    """A response of the request's own API carrying `code`, or None when there is no such
+    answer at that version (the connection is then closed, as Kafka does).
+
+    Produce answers per partition; other APIs answer through a top-level error code when their
+    response has one at that version.
+    """
     if api_key == PRODUCE:
         return ProduceResponse(
             responses=[
@@ -26,4 +31,14 @@ def error_response(api_key: int, request: Any, code: int) -> Any | None:
                 for t in request.topic_data
             ]
         )
-    return None
+    try:
+        spec = messages.response_spec(api_key)
+    except KeyError:
+        return None
+    if version not in spec.versions:
+        return None
+    top = next((f for f in spec.fields if f.name == "error_code" and version in f.versions), None)
+    if top is None:
+        return None
+    cls = messages.response_codec(api_key, version).cls
+    return cls(error_code=code)

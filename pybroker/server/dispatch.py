@@ -236,19 +236,21 @@ class Dispatcher:
             slot = conn.reserve()
             conn.complete(slot, self.encode_response(API_VERSIONS, 0, correlation_id, response))
             return
-        if handler is not None and handler.advertised_min is not None and api_version >= handler.advertised_min:
-            # Advertised but not served (Produce v0-2): an error response at that version.
+        if handler is not None:
+            # A version of a served API outside the served range, that the codec still reads
+            # (Produce v0-2 are even advertised): an UNSUPPORTED_VERSION answer at that version.
             try:
                 codec = self.request_codec(api_key, api_version)
                 client_id, pos = self._read_client_id(frame, codec.flexible)
                 request = codec.decode(memoryview(frame), pos)
                 from pybroker.handlers.errors import error_response
 
-                response = error_response(api_key, request, ErrorCode.UNSUPPORTED_VERSION)
-            except (DecodeError, KeyError, ValueError):
-                response = None
-            if response is not None:
+                response = error_response(api_key, api_version, request, ErrorCode.UNSUPPORTED_VERSION)
+                parts = self.encode_response(api_key, api_version, correlation_id, response) if response else None
+            except (DecodeError, EncodeError, KeyError, ValueError):
+                parts = None
+            if parts is not None:
                 slot = conn.reserve()
-                conn.complete(slot, self.encode_response(api_key, api_version, correlation_id, response))
+                conn.complete(slot, parts)
                 return
         self._reject(conn, f"unsupported api {api_key} version {api_version}")

@@ -190,3 +190,14 @@ def test_client_that_never_reads_cannot_grow_broker_memory(broker):
         # The broker stopped reading once its queue and socket buffers filled: the sender blocked.
         assert sent < 200 * 1024 * 1024
     assert_healthy(broker)
+
+
+def test_unserved_version_without_an_error_field_closes_the_connection(broker):
+    """ListOffsets v0 (served from v1, as Kafka 4.x serves it) has no error code outside its
+    partitions: the connection closes, as Kafka closes it, and the broker serves on."""
+    from protocol.messages import ListOffsetsRequest
+
+    with connect(broker) as s:
+        s.sendall(request_bytes(2, 0, ListOffsetsRequest(replica_id=-1, topics=[]), correlation_id=3))
+        assert closed_by_broker(s)
+    assert_healthy(broker)
