@@ -343,3 +343,91 @@ def test_cleaner_removes_aborted_records_and_retires_markers(tmp_path):
     recs = _records(log)
     assert (4, "ABORT", None) not in recs
     assert (0, b"k1", b"committed") in recs
+
+
+# --- property: a read_committed reader sees exactly the committed records --------------------
+
+from hypothesis import HealthCheck, given, settings, strategies as st  # noqa: E402
+
+_ops = st.lists(st.one_of(
+    st.tuples(st.just("txn"), st.integers(1, 3), st.integers(1, 3)),
+    st.tuples(st.just("plain"), st.integers(1, 2)),
+    st.tuples(st.just("end"), st.integers(1, 3), st.booleans()),
+    st.tuples(st.just("roll")),
+), min_size=1, max_size=40)
+
+
+def _read_committed(log: Log, upper: int) -> list[bytes]:
+    """What Kafka's consumer delivers with read_committed, reading [0, upper)."""
+    from protocol.records import decode_batch, iter_batches
+
+    aborted = sorted(log.collect_aborted_transactions(0, upper), key=lambda t: t.first_offset)
+    ongoing: set[int] = set()
+    out = []
+    for seg in log.segments():
+        data = seg.read(0, seg.size)
+        for pos, h in iter_batches(data):
+            if h.base_offset >= upper:
+                break
+            header, recs = decode_batch(data, pos)
+            if header.producer_id >= 0:
+                while aborted and aborted[0].first_offset <= header.last_offset:
+                    ongoing.add(aborted.pop(0).producer_id)
+                if header.is_control:
+                    if recs and recs[0].key[3] == 0:
+                        ongoing.discard(header.producer_id)
+                    continue
+                if header.is_transactional and header.producer_id in ongoing:
+                    continue
+            out.extend(r.value for r in recs)
+    return out
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_ops)
+def test_read_committed_sees_exactly_the_committed_records(tmp_path_factory, ops):
+    path = tmp_path_factory.mktemp("prop") / "t-0"
+    log = Log.open(path, cfg(segment_bytes=600))
+    w = Writer(log)
+    open_txn: dict[int, list[bytes]] = {}
+    committed: list[tuple[int, bytes]] = []  # (offset, value) visible once the transaction commits
+    counter = 0
+    for op in ops:
+        if op[0] == "txn":
+            _, pid, n = op
+            values = [b"v%d" % (counter + i) for i in range(n)]
+            counter += n
+            seq = w.seq.get(pid, 0)
+            r = log.append(make_batch([(None, v) for v in values], producer_id=pid, producer_epoch=0,
+                                      base_sequence=seq, attributes=TXN), leader_epoch=0)
+            w.seq[pid] = seq + n
+            open_txn.setdefault(pid, []).extend((r.first_offset + i, v) for i, v in enumerate(values))
+        elif op[0] == "plain":
+            values = [b"v%d" % (counter + i) for i in range(op[1])]
+            counter += op[1]
+            r = log.append(make_batch([(None, v) for v in values]), leader_epoch=0)
+            committed.extend((r.first_offset + i, v) for i, v in enumerate(values))
+        elif op[0] == "end":
+            _, pid, commit = op
+            w.end(pid, commit)
+            records = open_txn.pop(pid, [])
+            if commit:
+                committed.extend(records)
+        else:
+            log.roll()
+        advance(log)
+        firsts = [recs[0][0] for recs in open_txn.values() if recs]
+        lso = min(firsts) if firsts else log.high_watermark
+        assert log.last_stable_offset == lso <= log.high_watermark
+    expected = [v for off, v in sorted(committed) if off < lso]
+    assert _read_committed(log, lso) == expected
+    entries = {s.base_offset: list(s.txn_index.entries) for s in log.segments()}
+    log.flush()
+    log.close_without_flush()
+    for name in os.listdir(path):
+        if name.endswith(".txnindex"):
+            os.unlink(path / name)
+    reopened = Log.open(path, cfg(segment_bytes=600), recovery_point=0, high_watermark=log.high_watermark)
+    assert {s.base_offset: s.txn_index.entries for s in reopened.segments()} == entries
+    assert reopened.last_stable_offset == lso
+    assert _read_committed(reopened, lso) == expected
