@@ -431,3 +431,79 @@ def test_read_committed_sees_exactly_the_committed_records(tmp_path_factory, ops
     assert {s.base_offset: s.txn_index.entries for s in reopened.segments()} == entries
     assert reopened.last_stable_offset == lso
     assert _read_committed(reopened, lso) == expected
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(ops=_ops, outcomes=st.lists(st.booleans(), min_size=3, max_size=3), cleans=st.integers(1, 3))
+def test_compaction_keeps_the_committed_view(tmp_path_factory, ops, outcomes, cleans):
+    """After cleaning (repeatedly, past delete horizons), the latest committed value of every
+    key is what a read_committed reader sees, and aborted values never come back."""
+    from protocol.records import decode_batch, iter_batches
+    from storage.cleaner import clean_log
+
+    now = [10_000_000]
+    path = tmp_path_factory.mktemp("clean") / "t-0"
+    log = Log.open(path, cfg(segment_bytes=600, cleanup_policy="compact", delete_retention_ms=100,
+                             file_delete_delay_ms=0), clock=lambda: now[0])
+    seqs: dict[int, int] = {}
+    open_txn: dict[int, list[tuple[int, bytes, bytes]]] = {}
+    committed: list[tuple[int, bytes, bytes]] = []
+    counter = 0
+
+    def end(pid: int, commit: bool) -> None:
+        log.append_end_txn_marker(pid, 0, 0, commit, leader_epoch=0, timestamp=now[0])
+        records = open_txn.pop(pid, [])
+        if commit:
+            committed.extend(records)
+
+    for op in ops:
+        if op[0] in ("txn", "plain"):
+            pid = op[1] if op[0] == "txn" else -1
+            n = op[2] if op[0] == "txn" else op[1]
+            items = [(b"k%d" % ((counter + i) % 3), b"v%d" % (counter + i)) for i in range(n)]
+            counter += n
+            seq = seqs.get(pid, 0) if pid >= 0 else -1
+            r = log.append(make_batch(items, timestamp=now[0], producer_id=pid, producer_epoch=0 if pid >= 0 else -1,
+                                      base_sequence=seq, attributes=TXN if pid >= 0 else 0), leader_epoch=0)
+            recs = [(r.first_offset + i, k, v) for i, (k, v) in enumerate(items)]
+            if pid >= 0:
+                seqs[pid] = seq + n
+                open_txn.setdefault(pid, []).extend(recs)
+            else:
+                committed.extend(recs)
+        elif op[0] == "end":
+            end(op[1], op[2])
+        else:
+            log.roll()
+    for pid in list(open_txn):
+        end(pid, outcomes[pid - 1])
+    log.roll()
+    log.append(make_batch([(b"tail", b"x")], timestamp=now[0]), leader_epoch=0)
+    advance(log)
+    expected: dict[bytes, bytes] = {}
+    for _off, k, v in sorted(committed):
+        expected[k] = v
+    expected[b"tail"] = b"x"
+    for _ in range(cleans):
+        log.cleaner_checkpoint = None
+        clean_log(log, now[0], force=True)
+        now[0] += 1000
+    seen: dict[bytes, bytes] = {}
+    aborted = sorted(log.collect_aborted_transactions(0, log.log_end_offset), key=lambda t: t.first_offset)
+    ongoing: set[int] = set()
+    for seg in log.segments():
+        data = seg.read(0, seg.size)
+        for pos, _h in iter_batches(data):
+            header, recs = decode_batch(data, pos)
+            if header.producer_id >= 0:
+                while aborted and aborted[0].first_offset <= header.last_offset:
+                    ongoing.add(aborted.pop(0).producer_id)
+                if header.is_control:
+                    if recs and recs[0].key[3] == 0:
+                        ongoing.discard(header.producer_id)
+                    continue
+                if header.is_transactional and header.producer_id in ongoing:
+                    continue
+            for r in recs:
+                seen[r.key] = r.value
+    assert seen == expected
