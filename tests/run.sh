@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: creates .venv, installs pybroker with its
-# test extra, installs Debian's kcat where it is missing, then runs pytest.
+# test extra, installs Debian's kcat where it is missing (and kafkajs where npm exists), then
+# runs pytest.
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -18,6 +19,12 @@ if ! command -v kcat >/dev/null 2>&1; then
     $SUDO apt-get install -y -q kcat >/dev/null 2>&1 \
         || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q kcat >/dev/null; } \
         || echo "warning: could not install kcat; its tests will be skipped" >&2
+fi
+
+# kafkajs, for the JavaScript client tests, where Node.js and npm exist.
+if command -v npm >/dev/null 2>&1 && [ ! -d tests/js/node_modules/kafkajs ]; then
+    npm ci --prefix tests/js --no-audit --no-fund --loglevel=error >/dev/null 2>&1 \
+        || echo "warning: could not install kafkajs; its tests will be skipped" >&2
 fi
 
 exec .venv/bin/python -m pytest "$@"
