@@ -10,7 +10,6 @@ regular expression. Share and streams group records (9-15, 17+) are not read.
 
 from __future__ import annotations
 
-import struct
 import uuid
 from dataclasses import dataclass
 from enum import IntEnum
@@ -20,9 +19,9 @@ from protocol.compiler import classes_for, codec_for
 from protocol.errors import DecodeError
 from protocol.schema import MessageSpec, message
 
+from pybroker.coordinator.records import read_prefix, read_versioned_value, write_versioned
 from pybroker.coordinator.shard import CoordinatorRecord
 
-_INT16 = struct.Struct(">h")
 
 
 class RecordType(IntEnum):
@@ -302,19 +301,17 @@ def encode(rtype: int, key: Any, value: Any | None, value_version: int | None = 
     The value is written at the version Kafka writes unless `value_version` says otherwise.
     """
     key_spec, value_spec, default_version = SCHEMAS[rtype]
-    key_bytes = _INT16.pack(rtype) + codec_for(key_spec, _key_version(rtype)).encode(key)
+    key_bytes = write_versioned(rtype, key_spec, _key_version(rtype), key)
     if value is None:
         return CoordinatorRecord(key_bytes, None)
     version = default_version if value_version is None else value_version
-    return CoordinatorRecord(key_bytes, _INT16.pack(version) + codec_for(value_spec, version).encode(value))
+    return CoordinatorRecord(key_bytes, write_versioned(version, value_spec, version, value))
 
 
 def decode(record: CoordinatorRecord) -> DecodedRecord:
     """Decode a record's key and value; UnknownRecordType for types this broker does not read."""
     key = record.key
-    if len(key) < 2:
-        raise DecodeError("coordinator record key shorter than its type")
-    (rtype,) = _INT16.unpack_from(key, 0)
+    rtype = read_prefix(key, "coordinator record key")
     schemas = SCHEMAS.get(rtype)
     if schemas is None:
         raise UnknownRecordType(f"unknown __consumer_offsets record type {rtype}")
@@ -322,20 +319,8 @@ def decode(record: CoordinatorRecord) -> DecodedRecord:
     key_obj = codec_for(key_spec, _key_version(rtype)).decode(key, 2)
     if record.value is None:
         return DecodedRecord(rtype, key_obj, None)
-    value = record.value
-    if len(value) < 2:
-        raise DecodeError("coordinator record value shorter than its version")
-    (version,) = _INT16.unpack_from(value, 0)
-    if version not in value_spec.versions:
-        # Kafka (KIP-915) reads values written by newer versions with the highest version it
-        # knows: new fields of newer versions are tagged, so the prefix decodes.
-        if version > value_spec.versions.high:
-            version_used = value_spec.versions.high
-        else:
-            raise DecodeError(f"{value_spec.name} has no version {version}")
-    else:
-        version_used = version
-    return DecodedRecord(rtype, key_obj, codec_for(value_spec, version_used).decode(value, 2), version)
+    version, value_obj = read_versioned_value(record.value, value_spec)
+    return DecodedRecord(rtype, key_obj, value_obj, version)
 
 
 def _key_version(rtype: int) -> int:

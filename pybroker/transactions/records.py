@@ -8,7 +8,6 @@ versions 0 and 1; version 1 is flexible and carries the KIP-890 fields as tagged
 
 from __future__ import annotations
 
-import struct
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -16,9 +15,9 @@ from protocol.compiler import classes_for, codec_for
 from protocol.errors import DecodeError
 from protocol.schema import message
 
+from pybroker.coordinator.records import read_prefix, read_versioned_value, write_versioned
 from pybroker.coordinator.shard import CoordinatorRecord
 
-_INT16 = struct.Struct(">h")
 
 KEY_VERSION = 0
 VALUE_VERSION = 0
@@ -106,8 +105,8 @@ class TxnRecord:
 
 
 def key_bytes(transactional_id: str) -> bytes:
-    return _INT16.pack(KEY_VERSION) + codec_for(TRANSACTION_LOG_KEY, KEY_VERSION).encode(
-        TransactionLogKey(transactional_id=transactional_id))
+    return write_versioned(KEY_VERSION, TRANSACTION_LOG_KEY, KEY_VERSION,
+                           TransactionLogKey(transactional_id=transactional_id))
 
 
 def encode(transactional_id: str, rec: TxnRecord | None) -> CoordinatorRecord:
@@ -127,13 +126,11 @@ def encode(transactional_id: str, rec: TxnRecord | None) -> CoordinatorRecord:
         transaction_partitions=partitions, transaction_last_update_timestamp_ms=rec.last_update_ms,
         transaction_start_timestamp_ms=rec.start_ms,
     )
-    return CoordinatorRecord(key, _INT16.pack(VALUE_VERSION) + codec_for(TRANSACTION_LOG_VALUE, VALUE_VERSION).encode(value))
+    return CoordinatorRecord(key, write_versioned(VALUE_VERSION, TRANSACTION_LOG_VALUE, VALUE_VERSION, value))
 
 
 def decode_key(key: bytes) -> str:
-    if len(key) < 2:
-        raise DecodeError("transaction log key shorter than its version")
-    (version,) = _INT16.unpack_from(key, 0)
+    version = read_prefix(key, "transaction log key")
     if version != KEY_VERSION:
         raise DecodeError(f"unknown transaction log key version {version}")
     return codec_for(TRANSACTION_LOG_KEY, KEY_VERSION).decode(key, 2).transactional_id
@@ -144,13 +141,8 @@ def decode(record: CoordinatorRecord) -> tuple[str, TxnRecord | None]:
     txn_id = decode_key(record.key)
     if record.value is None:
         return txn_id, None
-    value = record.value
-    if len(value) < 2:
-        raise DecodeError("transaction log value shorter than its version")
-    (version,) = _INT16.unpack_from(value, 0)
-    if version not in TRANSACTION_LOG_VALUE.versions:
-        raise DecodeError(f"unknown transaction log value version {version}")
-    v = codec_for(TRANSACTION_LOG_VALUE, version).decode(value, 2)
+    # Fields a version lacks decode to their defaults (-1, -1 and 0 for the tagged ones).
+    _version, v = read_versioned_value(record.value, TRANSACTION_LOG_VALUE)
     state = TxnState(v.transaction_status)
     partitions: set[tuple[str, int]] = set()
     if state != TxnState.EMPTY and v.transaction_partitions:
@@ -161,7 +153,7 @@ def decode(record: CoordinatorRecord) -> tuple[str, TxnRecord | None]:
         timeout_ms=v.transaction_timeout_ms, state=state, partitions=partitions,
         last_update_ms=v.transaction_last_update_timestamp_ms,
         start_ms=v.transaction_start_timestamp_ms,
-        previous_producer_id=v.previous_producer_id if version >= 1 else -1,
-        next_producer_id=v.next_producer_id if version >= 1 else -1,
-        client_transaction_version=v.client_transaction_version if version >= 1 else 0,
+        previous_producer_id=v.previous_producer_id,
+        next_producer_id=v.next_producer_id,
+        client_transaction_version=v.client_transaction_version,
     )
