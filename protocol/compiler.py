@@ -201,6 +201,20 @@ class _Gen:
             key=lambda f: f.tag,
         )
 
+    def runs(self, s: Struct) -> list[Field | list[Field]]:
+        """The struct's regular fields in order, consecutive fixed-width scalars grouped into
+        lists: each group is read or written with one precompiled struct."""
+        out: list[Field | list[Field]] = []
+        for f in self.regular(s):
+            if f.type in t.FIXED and not f.is_array:
+                if out and isinstance(out[-1], list):
+                    out[-1].append(f)
+                else:
+                    out.append([f])
+            else:
+                out.append(f)
+        return out
+
     def min_size(self, s: Struct) -> int:
         if s.name in self.min_sizes:
             return self.min_sizes[s.name]
@@ -309,18 +323,8 @@ class _Gen:
         out.append(f"def d_{s.name}(buf, pos):")
         ind = "    "
         vars_: dict[str, str] = {}
-        regular = self.regular(s)
-        i = 0
-        while i < len(regular):
-            f = regular[i]
-            if f.type in t.FIXED and not f.is_array:
-                run = [f]
-                while (
-                    i + len(run) < len(regular)
-                    and regular[i + len(run)].type in t.FIXED
-                    and not regular[i + len(run)].is_array
-                ):
-                    run.append(regular[i + len(run)])
+        for run in self.runs(s):
+            if isinstance(run, list):
                 fmt = ">" + "".join(t.FIXED[g.type][0] for g in run)
                 sname = self.const(struct.Struct(fmt), "_S")
                 names = [f"v_{g.name}" for g in run]
@@ -328,12 +332,10 @@ class _Gen:
                     vars_[g.name] = f"v_{g.name}"
                 out.append(f"{ind}{', '.join(names)}, = {sname}.unpack_from(buf, pos)")
                 out.append(f"{ind}pos += {struct.calcsize(fmt)}")
-                i += len(run)
                 continue
-            var = f"v_{f.name}"
-            vars_[f.name] = var
-            self.decode_value(f, var, "buf", "pos", ind)
-            i += 1
+            var = f"v_{run.name}"
+            vars_[run.name] = var
+            self.decode_value(run, var, "buf", "pos", ind)
         if self.flexible:
             tagged = self.tagged(s)
             for f in tagged:
@@ -422,25 +424,12 @@ class _Gen:
         out = self.lines
         out.append(f"def e_{s.name}(o, b, sp):")
         ind = "    "
-        regular = self.regular(s)
-        i = 0
-        while i < len(regular):
-            f = regular[i]
-            if f.type in t.FIXED and not f.is_array:
-                run = [f]
-                while (
-                    i + len(run) < len(regular)
-                    and regular[i + len(run)].type in t.FIXED
-                    and not regular[i + len(run)].is_array
-                ):
-                    run.append(regular[i + len(run)])
-                fmt = ">" + "".join(t.FIXED[g.type][0] for g in run)
-                sname = self.const(struct.Struct(fmt), "_S")
+        for run in self.runs(s):
+            if isinstance(run, list):
+                sname = self.const(struct.Struct(">" + "".join(t.FIXED[g.type][0] for g in run)), "_S")
                 out.append(f"{ind}b += {sname}.pack({', '.join('o.' + g.name for g in run)})")
-                i += len(run)
-                continue
-            self.encode_value(f, f"o.{f.name}", "b", "sp", ind)
-            i += 1
+            else:
+                self.encode_value(run, f"o.{run.name}", "b", "sp", ind)
         if self.flexible:
             tagged = self.tagged(s)
             if not tagged:
