@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs the whole test suite on a fresh machine: creates .venv, installs pybroker with its
-# test extra, installs Debian's kcat where it is missing (and kafkajs where npm exists), then
-# runs pytest.
+# test extra, installs Debian's kcat, Go and Sarama where they are missing (and kafkajs where
+# npm exists), then runs pytest.
 # Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -12,13 +12,18 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
 
-if ! command -v kcat >/dev/null 2>&1; then
+# Debian packages the client tests use: kcat (librdkafka), and Go with Sarama.
+need=()
+command -v kcat >/dev/null 2>&1 || need+=(kcat)
+command -v go >/dev/null 2>&1 || need+=(golang-go)
+[ -d /usr/share/gocode/src/github.com/Shopify/sarama ] || need+=(golang-github-shopify-sarama-dev)
+if [ ${#need[@]} -gt 0 ] && command -v apt-get >/dev/null 2>&1; then
     SUDO=""
     if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo"; fi
     export DEBIAN_FRONTEND=noninteractive
-    $SUDO apt-get install -y -q kcat >/dev/null 2>&1 \
-        || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q kcat >/dev/null; } \
-        || echo "warning: could not install kcat; its tests will be skipped" >&2
+    $SUDO apt-get install -y -q "${need[@]}" >/dev/null 2>&1 \
+        || { $SUDO apt-get update -q >/dev/null && $SUDO apt-get install -y -q "${need[@]}" >/dev/null; } \
+        || echo "warning: could not install ${need[*]}; their tests will be skipped" >&2
 fi
 
 # kafkajs, for the JavaScript client tests, where Node.js and npm exist.
