@@ -201,3 +201,24 @@ def test_unserved_version_without_an_error_field_closes_the_connection(broker):
         s.sendall(request_bytes(2, 0, ListOffsetsRequest(replica_id=-1, topics=[]), correlation_id=3))
         assert closed_by_broker(s)
     assert_healthy(broker)
+
+
+def test_idle_connections_are_closed():
+    """connections.max.idle.ms: a connection that sends nothing is closed; an active one is not."""
+    from pybroker.embedded import EmbeddedBroker
+
+    with EmbeddedBroker(connections_max_idle_ms=1000) as b:
+        with connect(b) as idle, connect(b) as busy:
+            deadline = time.monotonic() + 10
+            closed = False
+            while time.monotonic() < deadline and not closed:
+                busy.sendall(request_bytes(3, 12, MetadataRequest(topics=None)))
+                read_frame(busy)
+                idle.settimeout(0.2)
+                try:
+                    closed = idle.recv(1) == b""
+                except socket.timeout:
+                    pass
+            assert closed, "the idle connection stayed open"
+            busy.sendall(request_bytes(3, 12, MetadataRequest(topics=None), correlation_id=5))
+            assert struct.unpack(">i", read_frame(busy)[:4])[0] == 5
