@@ -12,9 +12,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import struct
-import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable, Iterable
 
 from protocol.errors import ErrorCode

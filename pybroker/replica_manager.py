@@ -11,7 +11,7 @@ from typing import Any, Callable
 from protocol.errors import CorruptRecordError, ErrorCode
 from protocol.records import CONTROL_FLAG, decode_records, iter_batches
 from pybroker.partitions import Partition, PartitionError
-from storage import Log, LogClosedError, ProducerStateError, RecordTooLargeError, StorageError
+from storage import LogClosedError, ProducerStateError, RecordTooLargeError, StorageError
 
 log = logging.getLogger("pybroker.replicas")
 

@@ -9,7 +9,6 @@ import struct
 import threading
 import time
 
-import pytest
 
 from protocol import messages
 from protocol.errors import ErrorCode

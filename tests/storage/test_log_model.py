@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from hypothesis import settings, strategies as st
-from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
+from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
 from storage import FileCache, Log, LogConfig, OffsetOutOfRangeError
 from storage_helpers import batch_offsets, make_batch

@@ -12,7 +12,7 @@ import pytest
 from protocol.errors import ErrorCode
 from storage import Log, LogConfig, ProducerStateError
 from storage.txn_index import ENTRY_SIZE, AbortedTxn, TransactionIndex
-from storage_helpers import control_batch, make_batch
+from storage_helpers import make_batch
 
 TXN = 0x10
 
