@@ -92,6 +92,8 @@ class LogManager:
         self.broker_epoch = broker_epoch
         self._logs: dict[TopicPartition, Log] = {}
         self._log_dir_of: dict[TopicPartition, Path] = {}
+        # Partitions per log dir, kept as logs come and go: new logs go to the emptiest dir.
+        self._dir_counts: dict[Path, int] = {d: 0 for d in self.log_dirs}
         self._lock = threading.RLock()
         self._pending_dir_deletes: list[tuple[int, Path]] = []
         self.cleaner = None  # storage.cleaner.LogCleaner once started
@@ -150,6 +152,7 @@ class LogManager:
                         raise RuntimeError(f"partition {tp[0]}-{tp[1]} exists in two log dirs")
                     self._logs[tp] = log
                     self._log_dir_of[tp] = log_dir
+                    self._dir_counts[log_dir] = self._dir_counts.get(log_dir, 0) + 1
             # From now on a crash must be detected at the next start.
             remove_clean_shutdown(str(log_dir))
         self.purge_deleted_dirs(now)
@@ -193,9 +196,7 @@ class LogManager:
             log = self._logs.get(tp)
             if log is not None:
                 return log
-            counts = {d: 0 for d in self.log_dirs}
-            for d in self._log_dir_of.values():
-                counts[d] += 1
+            counts = self._dir_counts
             log_dir = min(self.log_dirs, key=lambda d: counts[d])
             path = log_dir / partition_dir_name(topic, partition)
             log = Log.open(
@@ -206,6 +207,7 @@ class LogManager:
             )
             self._logs[tp] = log
             self._log_dir_of[tp] = log_dir
+            counts[log_dir] += 1
             return log
 
     def log_dir_of(self, topic: str, partition: int) -> Path | None:
@@ -220,6 +222,7 @@ class LogManager:
             log_dir = self._log_dir_of.pop(tp, None)
             if log is None or log_dir is None:
                 return False
+            self._dir_counts[log_dir] -= 1
             if self.cleaner is not None:
                 self.cleaner.abort(log)
             log.close_without_flush()
