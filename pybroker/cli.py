@@ -45,6 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     fmt.add_argument("-t", "--cluster-id", help="the cluster id (default: a new random one)")
     fmt.add_argument("-g", "--ignore-formatted", action="store_true",
                      help="succeed when the directories are already formatted")
+    fmt.add_argument("-f", "--feature", metavar="NAME=LEVEL", action="append", default=[],
+                     help="finalize a feature level in the new cluster, e.g. transaction.version=2 "
+                     "(repeatable)")
 
     sub.add_parser("random-uuid", help="print a new cluster id")
 
@@ -110,19 +113,50 @@ def run_broker(config: Any) -> int:
     return 0
 
 
+def parse_feature_levels(specs: list[str]) -> dict[str, int]:
+    """`NAME=LEVEL` arguments of `format --feature`; ValueError with Kafka's messages."""
+    levels: dict[str, int] = {}
+    for spec in specs:
+        name, sep, level = spec.partition("=")
+        if not sep:
+            raise ValueError(f"Can't parse feature=level string {spec}: equals sign not found.")
+        name, level = name.strip(), level.strip()
+        try:
+            value = int(level)
+            if not -32768 <= value <= 32767:
+                raise ValueError(level)
+        except ValueError:
+            raise ValueError(f"Can't parse feature=level string {spec}: unable to parse {level} as a short.") from None
+        levels[name] = value
+    return levels
+
+
 def format_storage(args: argparse.Namespace, config: Any) -> int:
+    from pybroker.metadata.bootstrap import write_bootstrap
+    from pybroker.metadata.features import format_levels
     from pybroker.storage_format import FormatError, ensure_formatted, read_meta
 
+    try:
+        levels = format_levels(parse_feature_levels(args.feature))
+    except ValueError as exc:
+        print(f"pybroker: {exc}", file=sys.stderr)
+        return 1
     dirs = list(dict.fromkeys([*config.log_dirs, config.metadata_log_dir]))
     if not args.ignore_formatted and any(read_meta(d) is not None for d in dirs):
         print("pybroker: log directories are already formatted; use --ignore-formatted to accept that",
               file=sys.stderr)
         return 1
+    metadata_was_formatted = read_meta(config.metadata_log_dir) is not None
     try:
         cluster_id = ensure_formatted(dirs, config.node_id, cluster_id=args.cluster_id)
     except FormatError as exc:
         print(f"pybroker: {exc}", file=sys.stderr)
         return 1
+    if not metadata_was_formatted:
+        # The records the first controller writes into the empty metadata log (Kafka's
+        # bootstrap.checkpoint); a cluster already formatted keeps what it has.
+        write_bootstrap(config.metadata_log_dir, levels)
+        print("Bootstrap features: " + ", ".join(f"{n}={v}" for n, v in sorted(levels.items())))
     for d in dirs:
         print(f"Formatted {d} with cluster id {cluster_id}")
     return 0

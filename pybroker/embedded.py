@@ -9,6 +9,8 @@
 Ports are ephemeral and the data directory is temporary (removed on exit) unless given.
 Keyword arguments are broker configs, with dots written as underscores
 (`log_segment_bytes=1048576`) or passed through `config={"log.segment.bytes": ...}`.
+`features={"transaction.version": 2}` formats a new data directory with those finalized feature
+levels, as `pybroker format --feature` does.
 Starting one touches neither the global event loop policy nor signal handlers.
 """
 
@@ -62,10 +64,12 @@ class TopicError(Exception):
 class EmbeddedBroker:
     """One pybroker node in this process."""
 
-    def __init__(self, data_dir: str | Path | None = None, *, config: dict[str, Any] | None = None, **kwargs: Any):
+    def __init__(self, data_dir: str | Path | None = None, *, config: dict[str, Any] | None = None,
+                 features: dict[str, int] | None = None, **kwargs: Any):
         self._own_dir = data_dir is None
         self.data_dir = Path(data_dir) if data_dir is not None else Path(tempfile.mkdtemp(prefix="pybroker-"))
         self.config = BrokerConfig.from_sources({}, _overrides(self.data_dir, config, kwargs))
+        self.features = dict(features or {})
         self.broker: Broker | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -85,7 +89,18 @@ class EmbeddedBroker:
         return self.broker.bound_port()
 
     # --- async use, on the caller's loop ---------------------------------------------------------
+    def _format_features(self) -> None:
+        """Bootstrap a new cluster with the requested feature levels (a formatted directory keeps
+        the levels its metadata log already has)."""
+        from pybroker.metadata.bootstrap import write_bootstrap
+        from pybroker.metadata.features import format_levels
+        from pybroker.storage_format import read_meta
+
+        if self.features and read_meta(self.config.metadata_log_dir) is None:
+            write_bootstrap(self.config.metadata_log_dir, format_levels(self.features))
+
     async def start_async(self) -> "EmbeddedBroker":
+        self._format_features()
         self.broker = Broker(self.config)
         try:
             await self.broker.start()

@@ -186,7 +186,12 @@ class SnapshotReader:
 
     @classmethod
     def open(cls, directory: Path | str, snapshot_id: OffsetAndEpoch) -> SnapshotReader:
-        path = Path(directory) / snapshot_filename(snapshot_id)
+        return cls.open_file(Path(directory) / snapshot_filename(snapshot_id), snapshot_id)
+
+    @classmethod
+    def open_file(cls, path: Path | str, snapshot_id: OffsetAndEpoch) -> SnapshotReader:
+        """A file in the snapshot layout under another name (the bootstrap checkpoint)."""
+        path = Path(path)
         data = path.read_bytes()
         batches: list[SnapshotBatch] = []
         header_time: int | None = None

@@ -9,7 +9,7 @@ from typing import Any
 
 from protocol.api_keys import ApiKey
 from pybroker.handlers import api_versions, configs, fetch, log_dirs, metadata, offsets, produce, producer_ids, topics
-from pybroker.handlers import coordinators, groups, transactions
+from pybroker.handlers import coordinators, features, groups, transactions
 from pybroker.server.dispatch import ApiHandler
 
 
@@ -35,6 +35,7 @@ def broker_handlers(config: Any = None) -> dict[int, ApiHandler]:
         ApiHandler(ApiKey.DescribeCluster, 0, 2, metadata.handle_describe_cluster),
         ApiHandler(ApiKey.DescribeTopicPartitions, 0, 0, metadata.handle_describe_topic_partitions),
         ApiHandler(ApiKey.FindCoordinator, 0, 6, coordinators.handle_find_coordinator),
+        ApiHandler(ApiKey.UpdateFeatures, 0, 2, features.handle_update_features),
         # Consumer groups: the classic protocol, committed offsets, and admin.
         ApiHandler(ApiKey.OffsetCommit, 2, 10, groups.handle_offset_commit),
         ApiHandler(ApiKey.OffsetFetch, 1, 10, groups.handle_offset_fetch),

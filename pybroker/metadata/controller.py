@@ -31,7 +31,8 @@ from pybroker.metadata.requests import (
     NO_ERROR, AlterableConfig, AlterConfigOp, AlterConfigsResource, AlterConfigsResult, ApiError,
     BrokerHeartbeatReply, BrokerHeartbeatRequest, BrokerRegistrationReply, BrokerRegistrationRequest,
     CreatePartitionsRequest, CreatePartitionsResult, CreateTopicResult, CreateTopicsRequest,
-    DeleteTopicResult, DeleteTopicsRequest, IncrementalAlterConfigsResource, ProducerIdsBlock,
+    DeleteTopicResult, DeleteTopicsRequest, FeatureUpdate, IncrementalAlterConfigsResource, ProducerIdsBlock,
+    UpgradeType,
 )
 from raft import CommittedBatch, LeaderAndEpoch, NotLeaderError, RaftClient
 
@@ -737,6 +738,16 @@ def register_broker(image: MetadataImage, request: BrokerRegistrationRequest, ct
             f"Unable to register because the broker does not support finalized version {mv} of "
             f"metadata.version. The broker wants a version between {supported[0]} and {supported[1]}, "
             "inclusive.")))
+    for name, level in sorted(image.features.items()):
+        # Kafka refuses a broker that cannot run at a finalized level of any feature.
+        if name == feat.METADATA_VERSION or level <= 0:
+            continue
+        low, high = request.features.get(name, (0, 0))
+        if not low <= level <= high:
+            return ControllerResult([], BrokerRegistrationReply(ApiError.of(
+                ErrorCode.UNSUPPORTED_VERSION,
+                f"Unable to register because the broker does not support finalized version {level} of "
+                f"{name}. The broker wants a version between {low} and {high}, inclusive.")))
     same = existing is not None and existing.incarnation_id == request.incarnation_id
     epoch = ctx.next_offset
     record = r.RegisterBrokerRecord(
@@ -843,6 +854,74 @@ def unregister_broker(image: MetadataImage, broker_id: int, ctx: ControllerConte
     records.append(r.UnregisterBrokerRecord(broker_id=broker_id, broker_epoch=reg.epoch))
     tracker.remove(broker_id)
     return ControllerResult(records, NO_ERROR)
+
+
+def update_features(image: MetadataImage, updates: list[FeatureUpdate], validate_only: bool, ctx: ControllerContext,
+                    node_id: int) -> ControllerResult[ApiError]:
+    """UpdateFeatures, as Kafka 4's FeatureControlManager: every update is checked (this
+    controller and every registered broker support the level, downgrades only with a downgrade
+    type, the features it depends on), and the first refusal refuses them all. The records are
+    FeatureLevelRecords (level 0 removes a feature); `validate_only` writes nothing."""
+    proposed = dict(image.features)
+    proposed[feat.METADATA_VERSION] = image.metadata_version
+    proposed.update({u.name: u.level for u in updates})
+    records: list[Any] = []
+    for u in updates:
+        error = _update_feature(image, u, proposed, node_id, records)
+        if error is not None:
+            return ControllerResult([], error)
+    return ControllerResult([] if validate_only else records, NO_ERROR)
+
+
+def _update_feature(image: MetadataImage, u: FeatureUpdate, proposed: Mapping[str, int], node_id: int,
+                    records: list[Any]) -> ApiError | None:
+    def invalid(reason: str) -> ApiError:
+        return ApiError.of(ErrorCode.INVALID_UPDATE_VERSION,
+                           f"Invalid update version {u.level} for feature {u.name}. {reason}")
+
+    if u.upgrade_type not in (UpgradeType.UPGRADE, UpgradeType.SAFE_DOWNGRADE, UpgradeType.UNSAFE_DOWNGRADE):
+        return invalid("The controller does not support the given upgrade type.")
+    if u.name == feat.METADATA_VERSION:
+        current = image.metadata_version
+    elif u.name == feat.KRAFT_VERSION:
+        current = 0  # a static quorum: kraft.version 0
+    else:
+        current = image.features.get(u.name, 0)
+    if u.level < 0:
+        return invalid("A feature version cannot be less than 0.")
+    reason = feat.reason_not_supported(u.level, f"Local controller {node_id}", feat.SUPPORTED_FEATURES.get(u.name))
+    for bid in sorted(image.brokers):
+        if reason is not None:
+            break
+        reason = feat.reason_not_supported(u.level, f"Broker {bid}", image.brokers[bid].supported_range(u.name))
+    if reason is not None:
+        return invalid(reason)
+    upgrade = u.upgrade_type == UpgradeType.UPGRADE
+    if u.level < current and upgrade:
+        return invalid("Can't downgrade the version of this feature without setting the upgrade type to "
+                       "either safe or unsafe downgrade.")
+    if u.level > current and not upgrade:
+        return invalid("Can't downgrade to a newer version.")
+    if u.name == feat.METADATA_VERSION:
+        if u.level < current:
+            # Kafka allows a downgrade across versions that changed no metadata; pybroker has no
+            # such table, so it refuses every metadata.version downgrade (its safe answer).
+            why = ("Unsafe metadata downgrade is not supported in this version."
+                   if u.upgrade_type == UpgradeType.UNSAFE_DOWNGRADE else
+                   "Refusing to perform the requested downgrade because it might delete metadata information.")
+            return ApiError.of(ErrorCode.INVALID_UPDATE_VERSION,
+                               f"Unsupported metadata.version downgrade from {current} to {u.level}. {why}")
+        records.append(r.FeatureLevelRecord(name=u.name, feature_level=u.level))
+        return None
+    if u.name == feat.KRAFT_VERSION:
+        if not upgrade and u.level != current:
+            return invalid("Can't downgrade the version of this feature.")
+        return None
+    reason = feat.validate_level(u.name, u.level, proposed)
+    if reason is not None:
+        return invalid(reason)
+    records.append(r.FeatureLevelRecord(name=u.name, feature_level=u.level))
+    return None
 
 
 def bootstrap(image: MetadataImage, ctx: ControllerContext) -> ControllerResult[None]:
@@ -1065,3 +1144,6 @@ class QuorumController:
 
     async def unregister_broker(self, broker_id: int) -> ApiError:
         return await self._run(lambda img, ctx: unregister_broker(img, broker_id, ctx, self.tracker))
+
+    async def update_features(self, updates: list[FeatureUpdate], validate_only: bool = False) -> ApiError:
+        return await self._run(lambda img, ctx: update_features(img, updates, validate_only, ctx, self.node_id))

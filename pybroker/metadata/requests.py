@@ -183,3 +183,25 @@ class ProducerIdsBlock:
     error: ApiError = NO_ERROR
     first_producer_id: int = -1
     size: int = 0
+
+
+# --- features ----------------------------------------------------------------------------------
+
+
+class UpgradeType(IntEnum):
+    """How a feature level may move (Kafka's FeatureUpdate.UpgradeType, KIP-778)."""
+
+    UNKNOWN = 0
+    UPGRADE = 1
+    SAFE_DOWNGRADE = 2
+    UNSAFE_DOWNGRADE = 3
+
+
+@dataclass(frozen=True, slots=True)
+class FeatureUpdate:
+    """One feature of an UpdateFeatures request: the level to finalize (0 removes the feature)
+    and the upgrade type (an int, so that codes Kafka does not know reach the controller)."""
+
+    name: str
+    level: int
+    upgrade_type: int = UpgradeType.UPGRADE

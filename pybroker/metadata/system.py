@@ -5,6 +5,7 @@ registration and heartbeats. `start_metadata` builds and starts it."""
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import random
 import time
@@ -14,6 +15,7 @@ from typing import Any, Callable, Iterable, Mapping
 
 from protocol.errors import ErrorCode
 from pybroker.metadata import records as r
+from pybroker.metadata.bootstrap import read_bootstrap
 from pybroker.metadata.controller import ControllerConfig, NotControllerError, QuorumController
 from pybroker.metadata.features import SUPPORTED_FEATURES
 from pybroker.metadata.image import BrokerRegistration, Endpoint, MetadataDelta, MetadataImage, SecurityProtocol
@@ -255,8 +257,12 @@ async def start_metadata(node_id: int, cluster_id: str, metadata_dir: Path | str
 
     raft = RaftClient(node_id, ids, Path(metadata_dir) / METADATA_LOG_DIRNAME, clock=clock, fsync=fsync)
     loader = MetadataLoader(cluster_id)
-    controller = QuorumController(node_id, raft, cluster_id, ControllerConfig.from_broker_config(broker_config),
-                                  clock=clock, rng=rng)
+    controller_config = ControllerConfig.from_broker_config(broker_config)
+    # The levels `pybroker format --feature` chose; used only while the log has no metadata.version.
+    bootstrap_levels = read_bootstrap(metadata_dir)
+    if bootstrap_levels is not None:
+        controller_config = dataclasses.replace(controller_config, bootstrap_features=bootstrap_levels)
+    controller = QuorumController(node_id, raft, cluster_id, controller_config, clock=clock, rng=rng)
     snapshots = SnapshotGenerator(raft, cfg("metadata.log.max.record.bytes.between.snapshots",
                                             DEFAULT_MAX_BYTES_BETWEEN_SNAPSHOTS))
     loader.install_publisher(snapshots)
