@@ -283,6 +283,18 @@ class _Gen:
                 out.append(f"{ind}    {var}, {pos} = {fn}({buf}, {pos} + 1)")
             else:
                 out.append(f"{ind}{var}, {pos} = {fn}({buf}, {pos})")
+        elif f.type == "string" and self.flex(f):
+            # Most compact strings are short: read their one-byte length inline and call the
+            # general reader only for long or null ones.
+            n, e = self.name("_l"), self.name("_e")
+            out.append(f"{ind}{n} = {buf}[{pos}]")
+            out.append(f"{ind}if 0 < {n} < 128:")
+            out.append(f"{ind}    {e} = {pos} + {n}")
+            out.append(f"{ind}    if {e} > len({buf}):")
+            out.append(f"{ind}        raise DecodeError('string runs past the end of the message')")
+            out.append(f"{ind}    {var} = str({buf}[{pos} + 1:{e}], 'utf-8'); {pos} = {e}")
+            out.append(f"{ind}else:")
+            out.append(f"{ind}    {var}, {pos} = {self.reader(f)}({buf}, {pos})")
         else:
             out.append(f"{ind}{var}, {pos} = {self.reader(f)}({buf}, {pos})")
 
@@ -294,7 +306,12 @@ class _Gen:
         min_item = max(1, self.field_min_size(item))
         n = self.name("_n")
         if flex:
-            out.append(f"{ind}{n}, {pos} = t.read_compact_array_length({buf}, {pos}, {min_item})")
+            # Counts below 127 take one byte and bound the loop by themselves.
+            out.append(f"{ind}{n} = {buf}[{pos}] - 1")
+            out.append(f"{ind}if {n} < 127:")
+            out.append(f"{ind}    {pos} += 1")
+            out.append(f"{ind}else:")
+            out.append(f"{ind}    {n}, {pos} = t.read_compact_array_length({buf}, {pos}, {min_item})")
         elif nul:
             out.append(f"{ind}{n}, {pos} = t.read_nullable_array_length({buf}, {pos}, {min_item})")
         else:
@@ -341,7 +358,11 @@ class _Gen:
             for f in tagged:
                 vars_[f.name] = f"v_{f.name}"
                 out.append(f"{ind}v_{f.name} = {default_expr(f)}")
-            out.append(f"{ind}_nt, pos = t.read_uvarint(buf, pos)")
+            out.append(f"{ind}_nt = buf[pos]")
+            out.append(f"{ind}if _nt < 128:")
+            out.append(f"{ind}    pos += 1")
+            out.append(f"{ind}else:")
+            out.append(f"{ind}    _nt, pos = t.read_uvarint(buf, pos)")
             out.append(f"{ind}for _ in range(_nt):")
             out.append(f"{ind}    _tag, _ts, pos = t.skip_tagged(buf, pos)")
             first = True
