@@ -45,6 +45,10 @@ class Broker:
 
     def __init__(self, config: BrokerConfig, *, clock_ms: Callable[[], int] = wall_clock_ms) -> None:
         self.config = config
+        # The config from the properties file and overrides; `config` adds dynamic broker
+        # configs (AlterConfigs on this broker or on the cluster default) from the metadata log.
+        self.static_config = config
+        self._dynamic_key: tuple = ((), ())
         self.clock_ms = clock_ms
         self.node_id: int = config.node_id
         self.cluster_id: str | None = None
@@ -258,13 +262,35 @@ class Broker:
     def _publish(self, delta: Any, image: Any) -> None:
         """Apply each new metadata image to the local partitions, then to the coordinators
         (which load the shards of internal-topic partitions this node now leads)."""
+        dynamic_changed = self._apply_dynamic_config(image)
         if self.replicas is not None:
             self.replicas.apply_image(image, self.log_config_for)
-            if delta is not None:
+            if dynamic_changed:
+                # Broker-level defaults (log.retention.ms, ...) reach every topic's log.
+                for topic in {name for name, _ in self.replicas.partitions}:
+                    self.replicas.update_log_config(topic, self.log_config_for(topic))
+            elif delta is not None:
                 for topic in getattr(delta, "changed_topic_configs", ()):
                     self.replicas.update_log_config(topic, self.log_config_for(topic))
         for runtime in self.coordinators.values():
             runtime.on_metadata(image)
+
+    def _apply_dynamic_config(self, image: Any) -> bool:
+        """Rebuild `config` when this broker's dynamic configs change; True if they did."""
+        per_broker = image.broker_config(self.node_id)
+        cluster = image.broker_config(None)
+        key = (tuple(sorted(per_broker.items())), tuple(sorted(cluster.items())))
+        if key == self._dynamic_key:
+            return False
+        self._dynamic_key = key
+        try:
+            self.config = self.static_config.with_dynamic(per_broker, cluster)
+        except Exception as exc:  # a value the controller accepted but this version rejects
+            log.error("ignoring dynamic broker configs: %s", exc)
+            return False
+        self._log_configs.clear()
+        log.info("dynamic broker configs now %s (cluster default %s)", dict(per_broker), dict(cluster))
+        return True
 
     async def _every(self, interval_ms: int, fn: Callable[[], Any]) -> None:
         interval = max(interval_ms, 10) / 1000

@@ -123,3 +123,29 @@ def test_configs_and_delete(broker, admin, topic_name):
     while topic_name in admin.list_topics(timeout=5).topics and time.monotonic() < deadline:
         time.sleep(0.1)
     assert topic_name not in admin.list_topics(timeout=5).topics
+
+
+def test_dynamic_broker_config_reaches_describe_and_the_logs():
+    """IncrementalAlterConfigs on a broker: DescribeConfigs shows the dynamic value and its
+    source, topics without an override inherit it, and their logs use it."""
+    from pybroker.embedded import EmbeddedBroker
+
+    with EmbeddedBroker() as b:
+        b.create_topic("inherits")
+        admin = AdminClient({"bootstrap.servers": b.bootstrap_servers})
+        res = ConfigResource(ConfigResource.Type.BROKER, "1", incremental_configs=[
+            ConfigEntry("log.retention.ms", "12345", incremental_operation=AlterConfigOpType.SET)])
+        admin.incremental_alter_configs([res])[res].result(10)
+        broker_cfg = admin.describe_configs([ConfigResource(ConfigResource.Type.BROKER, "1")])
+        entry = list(broker_cfg.values())[0].result(10)["log.retention.ms"]
+        assert entry.value == "12345"
+        assert entry.source == ck.admin.ConfigSource.DYNAMIC_BROKER_CONFIG.value
+        topic_res = ConfigResource(ConfigResource.Type.TOPIC, "inherits")
+        topic_entry = admin.describe_configs([topic_res])[topic_res].result(10)["retention.ms"]
+        assert topic_entry.value == "12345"
+        assert b.broker.replicas.get("inherits", 0).log.config.retention_ms == 12345
+        # A read-only broker config cannot change at run time.
+        bad = ConfigResource(ConfigResource.Type.BROKER, "1", incremental_configs=[
+            ConfigEntry("log.dirs", "/elsewhere", incremental_operation=AlterConfigOpType.SET)])
+        with pytest.raises(ck.KafkaException):
+            admin.incremental_alter_configs([bad])[bad].result(10)
