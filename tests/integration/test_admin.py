@@ -75,3 +75,24 @@ def test_invalid_topic_requests(broker, admin, topic_name):
         admin.create_topics([NewTopic("bad/name", 1, 1)])
     with pytest.raises(InvalidPartitionsError):
         admin.create_partitions({topic_name: NewPartitions(2)})
+
+
+def test_delete_topic_by_id(broker, admin, topic_name):
+    import uuid
+
+    from protocol.errors import ErrorCode
+    from protocol.messages import DeleteTopicsRequest
+    from pybroker.tools.client import Cluster
+
+    admin.create_topics([NewTopic(topic_name, 1, 1)])
+    topic_id = broker.broker.image.topic(topic_name).topic_id
+    with Cluster(broker.bootstrap_servers) as cluster:
+        conn = cluster.any_connection()
+        T = DeleteTopicsRequest.DeleteTopicState
+        response = conn.request(20, DeleteTopicsRequest(
+            topics=[T(name=None, topic_id=topic_id), T(name=None, topic_id=uuid.uuid4())], timeout_ms=10000),
+            version=6)
+    by_id = {r.topic_id: r for r in response.responses}
+    assert by_id[topic_id].error_code == ErrorCode.NONE and by_id[topic_id].name == topic_name
+    assert [r.error_code for r in response.responses if r.topic_id != topic_id] == [ErrorCode.UNKNOWN_TOPIC_ID]
+    assert broker.broker.image.topic(topic_name) is None
