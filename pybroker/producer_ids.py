@@ -35,6 +35,8 @@ class ProducerIdManager:
     def _start_fetch(self) -> asyncio.Task:
         if self._fetching is None or self._fetching.done():
             self._fetching = asyncio.ensure_future(self._fetch())
+            # A fetch nobody awaits (next_id_now) must not leave an unretrieved exception.
+            self._fetching.add_done_callback(lambda t: t.cancelled() or t.exception())
         return self._fetching
 
     async def _fetch(self) -> None:
@@ -61,6 +63,18 @@ class ProducerIdManager:
                 except Exception as exc:  # the controller could not be reached or failed
                     log.warning("could not allocate producer ids: %s", exc)
                     raise ProducerIdError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) from None
+        return self._take()
+
+    def next_id_now(self) -> int:
+        """An id from the blocks already fetched, without waiting, as Kafka's coordinator takes
+        them: ProducerIdError(COORDINATOR_LOAD_IN_PROGRESS), retriable, while the next block is
+        still being fetched."""
+        if self._next >= self._end and not self._take_spare():
+            self._start_fetch()
+            raise ProducerIdError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+        return self._take()
+
+    def _take(self) -> int:
         pid = self._next
         self._next += 1
         if self._spare is None and self._size and self._end - self._next <= self._size * (1 - PREFETCH_AT):

@@ -668,13 +668,17 @@ class Log:
 
     def append_end_txn_marker(
         self, producer_id: int, producer_epoch: int, coordinator_epoch: int, commit: bool, *,
-        leader_epoch: int, timestamp: int | None = None,
+        leader_epoch: int, timestamp: int | None = None, transaction_version: int = 0,
     ) -> AppendResult:
         """Append the COMMIT or ABORT marker ending `producer_id`'s transaction, as leader.
 
         Checks as Kafka's leader does for coordinator appends: an epoch older than the
         producer's is INVALID_PRODUCER_EPOCH, a coordinator epoch older than the last marker's
-        TRANSACTION_COORDINATOR_FENCED (ProducerStateError, nothing written). Ends the
+        TRANSACTION_COORDINATOR_FENCED (ProducerStateError, nothing written). With transaction
+        version 2 the marker carries the epoch bumped past the transaction's, so a marker at the
+        producer's current epoch is refused too while a transaction is open (a late marker of
+        the previous transaction must not end the next one, KAFKA-19446); with no transaction
+        open it is a retry of the marker already written and is accepted (KAFKA-19999). Ends the
         transaction in the producer state and, for an abort of a non-empty transaction, adds
         an entry to the aborted-transaction index.
         """
@@ -682,6 +686,12 @@ class Log:
             self._check_open()
             entry = self.producer_state.producers.get(producer_id)
             if entry is not None:
+                if transaction_version >= 2 and producer_epoch == entry.epoch \
+                        and entry.current_txn_first_offset is not None:
+                    raise ProducerStateError(ProducerCheck(
+                        ErrorCode.INVALID_PRODUCER_EPOCH,
+                        message=f"marker epoch {producer_epoch} of producer {producer_id} is not above the "
+                                f"epoch of its open transaction"))
                 if producer_epoch < entry.epoch:
                     raise ProducerStateError(ProducerCheck(
                         ErrorCode.INVALID_PRODUCER_EPOCH,

@@ -50,11 +50,11 @@ def broker_handlers(config: Any = None) -> dict[int, ApiHandler]:
         # The consumer protocol (KIP-848).
         ApiHandler(ApiKey.ConsumerGroupHeartbeat, 0, 1, groups.handle_consumer_group_heartbeat),
         ApiHandler(ApiKey.ConsumerGroupDescribe, 0, 1, groups.handle_consumer_group_describe),
-        # Transactions (transaction.version 1 semantics: EndTxn v5's per-transaction epoch bump
-        # of KIP-890 part 2 is not served, so EndTxn stops at v4).
+        # Transactions: EndTxn v5, Produce v12 and TxnOffsetCommit v5 get transaction version 2
+        # (KIP-890 part 2) once the cluster finalizes transaction.version 2, version 1 before.
         ApiHandler(ApiKey.AddPartitionsToTxn, 0, 5, transactions.handle_add_partitions_to_txn),
         ApiHandler(ApiKey.AddOffsetsToTxn, 0, 4, transactions.handle_add_offsets_to_txn),
-        ApiHandler(ApiKey.EndTxn, 0, 4, transactions.handle_end_txn),
+        ApiHandler(ApiKey.EndTxn, 0, 5, transactions.handle_end_txn),
         ApiHandler(ApiKey.WriteTxnMarkers, 1, 2, transactions.handle_write_txn_markers),
         ApiHandler(ApiKey.TxnOffsetCommit, 0, 5, transactions.handle_txn_offset_commit),
         ApiHandler(ApiKey.DescribeProducers, 0, 0, transactions.handle_describe_producers),

@@ -1,8 +1,10 @@
-"""Produce: append record batches as partition leader, acks 0, 1 and all."""
+"""Produce: append record batches as partition leader, acks 0, 1 and all; with transaction
+version 2 (Produce v12+), a transactional batch first adds its partition to the transaction."""
 
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 from typing import Any
 
@@ -23,6 +25,36 @@ def _error(index: int, code: int, message: str | None = None) -> Any:
 
 
 def handle_produce(ctx: RequestContext, request: Any) -> Any:
+    txn = getattr(ctx.broker, "transactions", None) if request.transactional_id is not None else None
+    if txn is not None and txn.uses_v2(ctx.api_version, 12):
+        # Transaction version 2: partitions not yet in the transaction are added to it on the
+        # producer's behalf before the appends (KIP-890 part 2; no AddPartitionsToTxn from it).
+        adds = txn.produce_partitions_to_add(ctx, request)
+        if adds.errors:
+            return _produce(ctx, request, adds.errors)
+        if adds.partitions:
+            return _add_then_produce(ctx, request, adds)
+    return _produce(ctx, request, None)
+
+
+async def _add_then_produce(ctx: RequestContext, request: Any, adds: Any) -> Any:
+    from pybroker.transactions.coordinator import produce_verification_error
+
+    codes = await ctx.broker.transactions.add_for_write(
+        request.transactional_id, adds.producer_id, adds.producer_epoch, adds.partitions.values())
+    errors = {}
+    for key, tp in adds.partitions.items():
+        code = codes.get(tp, ErrorCode.NONE)
+        if code != ErrorCode.NONE:
+            errors[key] = produce_verification_error(code, ctx.api_version)
+    response = _produce(ctx, request, errors)
+    if inspect.isawaitable(response):
+        response = await response
+    return response
+
+
+def _produce(ctx: RequestContext, request: Any, errors: dict[tuple[Any, int], int] | None) -> Any:
+    """Append each partition's records (`errors`: partitions answered without an append)."""
     broker = ctx.broker
     acks = request.acks
     by_id = ctx.api_version >= 13
@@ -39,6 +71,12 @@ def handle_produce(ctx: RequestContext, request: Any) -> Any:
         for p in topic.partition_data:
             if acks not in (0, 1, -1):
                 out.append(_error(p.index, ErrorCode.INVALID_REQUIRED_ACKS))
+                failed = True
+                continue
+            if errors and (name, p.index) in errors:
+                code = errors[(name, p.index)]
+                out.append(_error(p.index, code, "the partition was not added to the transaction"
+                                  if code == ErrorCode.INVALID_TXN_STATE else None))
                 failed = True
                 continue
             try:

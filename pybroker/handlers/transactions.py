@@ -5,6 +5,11 @@ DescribeProducers.
 Error codes follow Kafka per version: before KIP-588 versions (InitProducerId < 4,
 AddPartitionsToTxn/AddOffsetsToTxn/EndTxn < 2, TxnOffsetCommit < 3) PRODUCER_FENCED is answered
 as INVALID_PRODUCER_EPOCH; TRANSACTION_ABORTABLE only to versions that know it (KIP-890).
+
+Transaction version 2 (KIP-890 part 2) applies when the cluster finalizes transaction.version 2
+and the request is EndTxn v5 (the epoch bumped, answered in the response), TxnOffsetCommit v5
+(the group's offsets partition added on the client's behalf) or AddPartitionsToTxn v4+ without
+verify_only (a broker adding a Produce's partitions); anything else is served as version 1.
 """
 
 from __future__ import annotations
@@ -91,6 +96,10 @@ def _requested(topics: list[Any]) -> list[tuple[str, int]]:
 async def _add_one(ctx: RequestContext, transactional_id: str, producer_id: int, producer_epoch: int,
                    topics: list[Any], verify_only: bool) -> dict[tuple[str, int], int]:
     v = ctx.api_version
+    txn = _coordinator(ctx)
+    # A v4+ add that is not verify_only comes from a broker adding partitions for a client of
+    # transaction version 2 (Kafka's transactionVersionForAddPartitionsToTxn).
+    client_tv = 2 if txn is not None and not verify_only and txn.uses_v2(v, 4) else 0
     requested = _requested(topics)
     image = ctx.broker.image
     unknown = {tp for tp in requested
@@ -108,7 +117,7 @@ async def _add_one(ctx: RequestContext, transactional_id: str, producer_id: int,
                 transactional_id, producer_id, producer_epoch, parts, t, now))
         else:
             result = await _call(ctx, transactional_id, lambda s, t, now: s.add_partitions(
-                transactional_id, producer_id, producer_epoch, parts, t, now))
+                transactional_id, producer_id, producer_epoch, parts, t, now, client_tv))
     except CoordinatorError as exc:
         result = exc.code
     if isinstance(result, int):
@@ -153,16 +162,25 @@ async def handle_add_offsets_to_txn(ctx: RequestContext, request: Any) -> Any:
 
 async def handle_end_txn(ctx: RequestContext, request: Any) -> Any:
     v = ctx.api_version
+    txn = _coordinator(ctx)
+    client_tv = 2 if txn is not None and txn.uses_v2(v, 5) else 0
+    pid_out, epoch_out = -1, -1
     if not request.transactional_id:
         code = ErrorCode.INVALID_REQUEST
     else:
         try:
-            code = await _call(ctx, request.transactional_id, lambda s, t, now: s.end_txn(
-                request.transactional_id, request.producer_id, request.producer_epoch, request.committed, t, now))
+            result = await _call(ctx, request.transactional_id, lambda s, t, now: s.end_txn(
+                request.transactional_id, request.producer_id, request.producer_epoch, request.committed, t, now,
+                client_tv))
         except CoordinatorError as exc:
-            code = exc.code
+            result = exc.code
+        if isinstance(result, int):
+            code = result
+        else:
+            # Transaction version 2: the producer id and epoch the client goes on with.
+            code, pid_out, epoch_out = result.error, result.producer_id, result.producer_epoch
     return EndTxnResponse(throttle_time_ms=0, error_code=_abortable(_fenced(code, v, 2), v, 4),
-                          producer_id=-1, producer_epoch=-1)
+                          producer_id=pid_out, producer_epoch=epoch_out)
 
 
 # --- TxnOffsetCommit --------------------------------------------------------------------------------
@@ -192,9 +210,18 @@ async def handle_txn_offset_commit(ctx: RequestContext, request: Any) -> Any:
     if not request.transactional_id:
         return _txn_offset_error(request, ErrorCode.INVALID_REQUEST)
     if txn is not None:
-        # KIP-890 part 1: the group's offsets partition must be in the transaction.
-        code = txn.verify_offsets_partition(request.transactional_id, request.producer_id,
-                                            request.producer_epoch, groups.partition_for(request.group_id))
+        group_partition = groups.partition_for(request.group_id)
+        if txn.uses_v2(v, 5):
+            # KIP-890 part 2: the group's offsets partition is added on the client's behalf.
+            tp = (GROUP_TOPIC, group_partition)
+            code = (await txn.add_partitions_implicitly(request.transactional_id, request.producer_id,
+                                                        request.producer_epoch, [tp]))[tp]
+            if code == ErrorCode.PRODUCER_FENCED:
+                code = ErrorCode.INVALID_PRODUCER_EPOCH  # as Kafka's AddPartitionsToTxnManager answers
+        else:
+            # KIP-890 part 1: the group's offsets partition must be in the transaction.
+            code = txn.verify_offsets_partition(request.transactional_id, request.producer_id,
+                                                request.producer_epoch, group_partition)
         if code != ErrorCode.NONE:
             if code in (ErrorCode.NOT_COORDINATOR, ErrorCode.COORDINATOR_NOT_AVAILABLE):
                 code = ErrorCode.COORDINATOR_LOAD_IN_PROGRESS  # the group coordinator is fine: retry
@@ -216,7 +243,8 @@ async def handle_write_txn_markers(ctx: RequestContext, request: Any) -> Any:
     R = WriteTxnMarkersResponse
     entries = [
         MarkerEntry(m.producer_id, m.producer_epoch, m.transaction_result, m.coordinator_epoch,
-                    tuple((t.name, i) for t in m.topics for i in t.partition_indexes))
+                    tuple((t.name, i) for t in m.topics for i in t.partition_indexes),
+                    m.transaction_version if ctx.api_version >= 2 else 0)
         for m in request.markers
     ]
     results = await write_markers_locally(ctx.broker, entries, ctx.broker.config.get("request.timeout.ms"))

@@ -18,6 +18,7 @@ _EXPORTS = {
     "TxnRecord": "records",
     "TxnState": "records",
     "NEED_PRODUCER_ID": "shard",
+    "EndTxnResult": "shard",
     "InitResult": "shard",
     "TransactionCoordinatorShard": "shard",
     "TxnConfig": "shard",

@@ -1,14 +1,20 @@
 """The transaction coordinator of one broker: the runtime of `__transaction_state` shards, the
-marker writer, and the entry points the request handlers and the produce path use."""
+marker writer, and the entry points the request handlers and the produce path use: KIP-890 part 1
+verification, and with transaction version 2 (part 2) the partitions a Produce v12 or a
+TxnOffsetCommit v5 adds to the transaction on the client's behalf (Kafka's
+AddPartitionsToTxnManager sending AddPartitionsToTxn v5 without verify_only to the coordinator)."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from typing import Any
+from dataclasses import dataclass, field
+from typing import Any, Iterable
 
 from protocol.errors import ErrorCode
 from protocol.records import TRANSACTIONAL_FLAG, read_header
 from pybroker.coordinator import CoordinatorError, CoordinatorRuntime
+from pybroker.metadata.features import TRANSACTION_VERSION, TV_2
 from pybroker.partitions import PartitionError
 from pybroker.producer_ids import ProducerIdError
 from pybroker.transactions.markers import MarkerWriter
@@ -46,6 +52,7 @@ class TransactionCoordinator:
         self._config: Any = None
         self.verification = bool(cfg.get("transaction.partition.verification.enable"))
         self.markers = MarkerWriter(broker, lambda: self.runtime)
+        self._remote = _RemoteCoordinators(broker)
         self.runtime = CoordinatorRuntime(
             broker,
             TOPIC,
@@ -82,10 +89,24 @@ class TransactionCoordinator:
         else:
             reg = self.broker.image.partition(TOPIC, partition)
             epoch = reg.leader_epoch if reg is not None else 0
-        return TransactionCoordinatorShard(partition, self.config, epoch)
+        return TransactionCoordinatorShard(partition, self.config, epoch,
+                                           transaction_version=self.transaction_version,
+                                           new_producer_id=self.broker.producer_ids.next_id_now)
+
+    def transaction_version(self) -> int:
+        """The cluster's finalized transaction.version (0 when not finalized)."""
+        metadata = self.broker.metadata
+        return metadata.image.features.get(TRANSACTION_VERSION, 0) if metadata is not None else 0
+
+    def uses_v2(self, api_version: int, first_v2_version: int) -> bool:
+        """Whether a request gets transaction version 2 semantics: the client speaks them (its
+        request version) and the cluster has finalized transaction.version 2. Otherwise the
+        request is served as the classic protocol (version 1)."""
+        return api_version >= first_v2_version and self.transaction_version() >= TV_2
 
     def close(self) -> None:
         self.markers.close()
+        self._remote.close()
 
     # --- InitProducerId ----------------------------------------------------------------------
     async def init_producer_id(self, transactional_id: str, timeout_ms: int, producer_id: int,
@@ -155,3 +176,160 @@ class TransactionCoordinator:
             return exc.code
         result = shard.verify(transactional_id, producer_id, producer_epoch, {tp})
         return result if isinstance(result, int) else result[tp]
+
+    # --- transaction version 2: partitions added on the client's behalf (KIP-890 part 2) ---------
+    async def add_partitions_implicitly(self, transactional_id: str, producer_id: int, producer_epoch: int,
+                                        partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """Add `partitions` to the producer's transaction, as the coordinator does for an
+        AddPartitionsToTxn v5 without verify_only; the coordinator's code per partition."""
+        parts = set(partitions)
+        coordinator = self.runtime.coordinator_for(transactional_id)
+        if coordinator < 0 or self.broker.image.topic(self.runtime.topic) is None:
+            return dict.fromkeys(parts, ErrorCode.COORDINATOR_NOT_AVAILABLE)
+        if coordinator == self.broker.node_id:
+            try:
+                code = await self.runtime.call(transactional_id, lambda s, t, now: s.add_partitions(
+                    transactional_id, producer_id, producer_epoch, parts, t, now, TV_2))
+            except CoordinatorError as exc:
+                code = exc.code
+            return dict.fromkeys(parts, code)
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, self._remote.add_partitions, coordinator, transactional_id,
+                                              producer_id, producer_epoch, parts)
+        except Exception as exc:
+            log.info("adding partitions of %s at coordinator %d failed: %s", transactional_id, coordinator, exc)
+            return dict.fromkeys(parts, ErrorCode.NETWORK_EXCEPTION)
+
+    async def add_for_write(self, transactional_id: str, producer_id: int, producer_epoch: int,
+                            partitions: Iterable[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        """The implicit add of a Produce v12: CONCURRENT_TRANSACTIONS (the previous transaction's
+        markers still being written) is retried every `add.partitions.to.txn.retry.backoff.ms` for
+        up to `add.partitions.to.txn.retry.backoff.max.ms` (bounded by request.timeout.ms), as
+        Kafka's ReplicaManager does."""
+        cfg = self.broker.config
+        backoff = cfg.get("add.partitions.to.txn.retry.backoff.ms") / 1000
+        limit = min(cfg.get("add.partitions.to.txn.retry.backoff.max.ms"), cfg.get("request.timeout.ms")) / 1000
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        while True:
+            codes = await self.add_partitions_implicitly(transactional_id, producer_id, producer_epoch, partitions)
+            if loop.time() - start >= limit or ErrorCode.CONCURRENT_TRANSACTIONS not in codes.values():
+                return codes
+            await asyncio.sleep(backoff)
+
+    def produce_partitions_to_add(self, ctx: Any, request: Any) -> "ProduceAdds":
+        """What a transactional Produce v12+ needs before its appends: the partitions not yet in
+        the producer's transaction on this leader (keyed by the topic as the request names it),
+        or, when its transactional batches carry more than one producer id and epoch,
+        INVALID_PRODUCER_ID_MAPPING for every partition (Kafka's InvalidPidMappingException)."""
+        broker = self.broker
+        by_id = ctx.api_version >= 13
+        producers: set[tuple[int, int]] = set()
+        adds = ProduceAdds()
+        every: list[tuple[Any, int]] = []
+        for topic in request.topic_data:
+            name = broker.replicas.topic_name(topic.topic_id) if by_id else topic.name
+            for p in topic.partition_data:
+                every.append((name, p.index))
+                records = p.records
+                if records is None or len(records) < 61:
+                    continue
+                h = read_header(records, 0)
+                if h.producer_id < 0 or not h.attributes & TRANSACTIONAL_FLAG:
+                    continue
+                producers.add((h.producer_id, h.producer_epoch))
+                adds.producer_id, adds.producer_epoch = h.producer_id, h.producer_epoch
+                try:
+                    partition = broker.replicas.leader_partition(name, p.index, by_id=by_id)
+                except PartitionError:
+                    continue  # the append answers the partition's error
+                entry = partition.log.producer_state.producers.get(h.producer_id)
+                if entry is not None and entry.current_txn_first_offset is not None and entry.epoch == h.producer_epoch:
+                    continue  # already in the open transaction
+                adds.partitions[(name, p.index)] = (partition.topic, partition.index)
+        if len(producers) > 1:
+            adds.partitions.clear()
+            adds.errors = dict.fromkeys(every, ErrorCode.INVALID_PRODUCER_ID_MAPPING)
+        return adds
+
+
+@dataclass(slots=True)
+class ProduceAdds:
+    """See TransactionCoordinator.produce_partitions_to_add."""
+
+    producer_id: int = -1
+    producer_epoch: int = -1
+    partitions: dict[tuple[Any, int], tuple[str, int]] = field(default_factory=dict)
+    errors: dict[tuple[Any, int], int] = field(default_factory=dict)
+
+
+class _RemoteCoordinators:
+    """AddPartitionsToTxn v5 to the coordinator on another broker (blocking; executor threads),
+    one connection per request in flight."""
+
+    def __init__(self, broker: Any) -> None:
+        import threading
+
+        self.broker = broker
+        self._idle: dict[int, list[Any]] = {}
+        self._lock = threading.Lock()
+
+    def _connection(self, broker_id: int) -> Any:
+        from pybroker.tools.client import BrokerConnection
+
+        with self._lock:
+            idle = self._idle.get(broker_id)
+            if idle:
+                return idle.pop()
+        reg = self.broker.image.broker(broker_id)
+        endpoint = None
+        if reg is not None:
+            for listener in self.broker.config.broker_listeners:
+                endpoint = reg.endpoint(listener.name)
+                if endpoint is not None:
+                    break
+        if endpoint is None:
+            raise ConnectionError(f"broker {broker_id} has no reachable endpoint")
+        return BrokerConnection(endpoint.host, endpoint.port, node_id=broker_id).connect()
+
+    def add_partitions(self, broker_id: int, transactional_id: str, producer_id: int, producer_epoch: int,
+                       partitions: set[tuple[str, int]]) -> dict[tuple[str, int], int]:
+        from protocol.messages import AddPartitionsToTxnRequest as R
+
+        conn = self._connection(broker_id)
+        topics: dict[str, list[int]] = {}
+        for topic, index in sorted(partitions):
+            topics.setdefault(topic, []).append(index)
+        request = R(transactions=[R.AddPartitionsToTxnTransaction(
+            transactional_id=transactional_id, producer_id=producer_id, producer_epoch=producer_epoch,
+            verify_only=False,
+            topics=[R.AddPartitionsToTxnTopic(name=t, partitions=ps) for t, ps in topics.items()])])
+        try:
+            version = conn.version(24)
+            if version < 5:
+                raise ConnectionError(f"broker {broker_id} serves AddPartitionsToTxn up to v{version} only")
+            response = conn.request(24, request, version=5)
+        except Exception:
+            conn.close()
+            raise
+        with self._lock:
+            self._idle.setdefault(broker_id, []).append(conn)
+        if response.error_code != ErrorCode.NONE:
+            return dict.fromkeys(partitions, response.error_code)
+        codes = {}
+        for result in response.results_by_transaction:
+            for topic in result.topic_results:
+                for p in topic.results_by_partition:
+                    codes[(topic.name, p.partition_index)] = p.partition_error_code
+        return {tp: codes.get(tp, ErrorCode.UNKNOWN_SERVER_ERROR) for tp in partitions}
+
+    def close(self) -> None:
+        with self._lock:
+            conns = [c for idle in self._idle.values() for c in idle]
+            self._idle.clear()
+        for conn in conns:
+            try:
+                conn.close()
+            except Exception:
+                pass

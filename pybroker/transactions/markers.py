@@ -42,6 +42,7 @@ class MarkerEntry:
     commit: bool
     coordinator_epoch: int
     partitions: tuple[tuple[str, int], ...]
+    transaction_version: int = 0  # 2: the epoch was bumped by the transaction's end (KIP-890)
 
 
 async def write_markers_locally(broker: Any, entries: list[MarkerEntry], timeout_ms: int = 30_000
@@ -60,7 +61,7 @@ async def write_markers_locally(broker: Any, entries: list[MarkerEntry], timeout
                 partition = replicas.leader_partition(topic, index)
                 result = partition.log.append_end_txn_marker(
                     entry.producer_id, entry.producer_epoch, entry.coordinator_epoch, entry.commit,
-                    leader_epoch=partition.leader_epoch,
+                    leader_epoch=partition.leader_epoch, transaction_version=entry.transaction_version,
                 )
             except PartitionError as exc:
                 codes[tp] = exc.code
@@ -161,7 +162,7 @@ class MarkerWriter:
                     if leader < 0:
                         continue
                     entry = MarkerEntry(action.producer_id, action.producer_epoch, action.commit,
-                                        action.coordinator_epoch, tuple(tps))
+                                        action.coordinator_epoch, tuple(tps), action.transaction_version)
                     try:
                         [codes] = await self.send(leader, [entry])
                     except Exception as exc:
@@ -218,10 +219,12 @@ class MarkerWriter:
                 coordinator_epoch=e.coordinator_epoch,
                 topics=[R.WritableTxnMarkerTopic(name=t, partition_indexes=[i for tt, i in e.partitions if tt == t])
                         for t in dict.fromkeys(t for t, _ in e.partitions)],
+                transaction_version=e.transaction_version,
             ) for e in entries
         ])
         try:
-            response = conn.request(27, request, version=min(conn.version(27), 1))
+            # v2 carries the transaction version (older brokers check the epoch the classic way).
+            response = conn.request(27, request, version=min(conn.version(27), 2))
         except Exception:
             self._remote.pop(broker_id, None)
             conn.close()

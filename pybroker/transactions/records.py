@@ -2,8 +2,11 @@
 (int16 version 0, then the transactional id) and TransactionLogValue (int16 version, then the
 metadata), or a null value (tombstone) once a transactional id expired.
 
-The broker writes value version 0 (what Kafka writes while `transaction.version` < 2) and reads
-versions 0 and 1; version 1 is flexible and carries the KIP-890 fields as tagged fields.
+Which value version is written follows the cluster's finalized `transaction.version`, as in
+Kafka: version 0 below 1, version 1 (flexible, the KIP-890 fields as tagged fields) from 1 on.
+Both are read. Version 1 records carry clientTransactionVersion, as Kafka's do, and also the
+previous and next producer ids when they differ from the defaults (Kafka reads those tags but
+does not write them; writing them makes a replay across an epoch overflow exact).
 """
 
 from __future__ import annotations
@@ -109,8 +112,9 @@ def key_bytes(transactional_id: str) -> bytes:
                            TransactionLogKey(transactional_id=transactional_id))
 
 
-def encode(transactional_id: str, rec: TxnRecord | None) -> CoordinatorRecord:
-    """The record for a transactional id's metadata (None: its tombstone)."""
+def encode(transactional_id: str, rec: TxnRecord | None, value_version: int = VALUE_VERSION) -> CoordinatorRecord:
+    """The record for a transactional id's metadata (None: its tombstone), its value written at
+    `value_version` (0, or 1 when the cluster's transaction.version is 1 or more)."""
     key = key_bytes(transactional_id)
     if rec is None:
         return CoordinatorRecord(key, None)
@@ -126,7 +130,12 @@ def encode(transactional_id: str, rec: TxnRecord | None) -> CoordinatorRecord:
         transaction_partitions=partitions, transaction_last_update_timestamp_ms=rec.last_update_ms,
         transaction_start_timestamp_ms=rec.start_ms,
     )
-    return CoordinatorRecord(key, write_versioned(VALUE_VERSION, TRANSACTION_LOG_VALUE, VALUE_VERSION, value))
+    if value_version >= 1:
+        value.client_transaction_version = rec.client_transaction_version
+        if rec.previous_producer_id >= 0 and rec.previous_producer_id != rec.producer_id:
+            value.previous_producer_id = rec.previous_producer_id
+        value.next_producer_id = rec.next_producer_id
+    return CoordinatorRecord(key, write_versioned(value_version, TRANSACTION_LOG_VALUE, value_version, value))
 
 
 def decode_key(key: bytes) -> str:

@@ -1,8 +1,12 @@
 """The transaction coordinator shard: the state machine of one `__transaction_state` partition.
 
-It follows Kafka's TransactionCoordinator with transaction version 1 semantics (the epoch is
-bumped by InitProducerId and by fencing, not by every EndTxn). A transactional id moves through
-Kafka's states:
+It follows Kafka's TransactionCoordinator. Requests of transaction version 1 clients (EndTxn up
+to v4, AddPartitionsToTxn up to v3, AddOffsetsToTxn) keep the classic rules: the epoch is bumped
+by InitProducerId and by fencing, not by EndTxn. Transaction version 2 (KIP-890 part 2, when the
+cluster finalizes transaction.version 2 and the client speaks EndTxn v5 / Produce v12 /
+TxnOffsetCommit v5) bumps the epoch on every EndTxn, rotating to a new producer id when the
+epoch is exhausted, and its partitions are added by the brokers the client writes to. A
+transactional id moves through Kafka's states:
 
     Empty --AddPartitions/AddOffsets--> Ongoing --EndTxn--> PrepareCommit | PrepareAbort
     PrepareCommit/PrepareAbort --markers written--> CompleteCommit | CompleteAbort
@@ -26,10 +30,11 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Hashable
+from typing import Any, Callable, Hashable
 
 from protocol.errors import DecodeError, ErrorCode
 from pybroker.coordinator.shard import CoordinatorRecord, Effects, TxnMarker
+from pybroker.producer_ids import ProducerIdError
 from pybroker.transactions import records as rec
 from pybroker.transactions.records import TxnRecord, TxnState
 
@@ -38,6 +43,7 @@ log = logging.getLogger("pybroker.transactions")
 NO_PRODUCER_ID = -1
 NO_PRODUCER_EPOCH = -1
 MAX_EPOCH = (1 << 15) - 1
+TV_2 = 2  # the transaction.version level of KIP-890 part 2
 
 ABORT_TIMER = ("abort-timed-out-transactions",)
 EXPIRE_TIMER = ("expire-transactional-ids",)
@@ -90,6 +96,10 @@ class TxnMetadata:
     partitions: set[tuple[str, int]] = field(default_factory=set)
     start_ms: int = -1
     last_update_ms: int = -1
+    # The transaction version of the client's last transition (Kafka's clientTransactionVersion),
+    # and the producer id a transaction version 2 completion moves to once the epoch is exhausted.
+    client_transaction_version: int = 0
+    next_producer_id: int = NO_PRODUCER_ID
 
     def to_record(self) -> TxnRecord:
         return TxnRecord(
@@ -98,6 +108,8 @@ class TxnMetadata:
             partitions=set(self.partitions) if self.state != TxnState.EMPTY else set(),
             last_update_ms=self.last_update_ms, start_ms=self.start_ms,
             previous_producer_id=self.previous_producer_id,
+            next_producer_id=self.next_producer_id,
+            client_transaction_version=self.client_transaction_version,
         )
 
 
@@ -112,6 +124,17 @@ class WriteMarkers:
     coordinator_epoch: int
     commit: bool
     partitions: frozenset[tuple[str, int]]
+    transaction_version: int = 0  # of the transaction, as WriteTxnMarkers v2 carries it
+
+
+@dataclass(frozen=True, slots=True)
+class EndTxnResult:
+    """EndTxn's answer at transaction version 2: the producer id and epoch the client goes on
+    with (the bumped epoch, or a new producer id at epoch 0), -1 with an error."""
+
+    error: int
+    producer_id: int = NO_PRODUCER_ID
+    producer_epoch: int = NO_PRODUCER_EPOCH
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,10 +161,17 @@ class TxnDescription:
 class TransactionCoordinatorShard:
     """Transactional ids of one `__transaction_state` partition."""
 
-    def __init__(self, partition: int, config: TxnConfig, coordinator_epoch: int) -> None:
+    def __init__(self, partition: int, config: TxnConfig, coordinator_epoch: int, *,
+                 transaction_version: Callable[[], int] | None = None,
+                 new_producer_id: Callable[[], int] | None = None) -> None:
         self.partition = partition
         self.config = config
         self.coordinator_epoch = coordinator_epoch
+        # The cluster's finalized transaction.version: which records are written (version 1 from
+        # level 1) and how the coordinator aborts on its own (fencing, timeouts) from level 2.
+        self.transaction_version = transaction_version or (lambda: 0)
+        # A producer id now, or ProducerIdError (Kafka's generateProducerId, which does not wait).
+        self.new_producer_id = new_producer_id
         self.txns: dict[str, TxnMetadata] = {}
         # Metadata this shard just wrote, by record bytes: replaying its own record keeps the
         # fields the log does not carry (the last producer epoch).
@@ -174,6 +204,8 @@ class TransactionCoordinatorShard:
             else (old.producer_id if old is not None and old.producer_id != value.producer_id else NO_PRODUCER_ID),
             timeout_ms=value.timeout_ms, state=value.state, partitions=set(value.partitions),
             start_ms=value.start_ms, last_update_ms=value.last_update_ms,
+            client_transaction_version=value.client_transaction_version,
+            next_producer_id=value.next_producer_id,
         )
 
     def on_loaded(self, now_ms: int) -> Effects:
@@ -208,7 +240,8 @@ class TransactionCoordinatorShard:
 
     def _write(self, fx: Effects, meta: TxnMetadata) -> None:
         """Append the record of `meta` (which becomes the state once replayed)."""
-        record = rec.encode(meta.transactional_id, meta.to_record())
+        version = 1 if self.transaction_version() >= 1 else 0
+        record = rec.encode(meta.transactional_id, meta.to_record(), version)
         if len(self._own) > 10_000:
             self._own.clear()  # records of failed appends are never replayed: do not hoard them
         self._own[(record.key, record.value)] = meta
@@ -217,17 +250,49 @@ class TransactionCoordinatorShard:
     def _markers(self, meta: TxnMetadata) -> WriteMarkers:
         return WriteMarkers(meta.transactional_id, meta.producer_id, meta.producer_epoch,
                             self.coordinator_epoch, meta.state == TxnState.PREPARE_COMMIT,
-                            frozenset(meta.partitions))
+                            frozenset(meta.partitions), meta.client_transaction_version)
 
-    def _fence_and_abort(self, fx: Effects, meta: TxnMetadata, now_ms: int) -> None:
+    def _allocate_producer_id(self) -> int:
+        if self.new_producer_id is None:
+            raise ProducerIdError(ErrorCode.COORDINATOR_LOAD_IN_PROGRESS)
+        return self.new_producer_id()
+
+    def _fence_and_abort(self, fx: Effects, meta: TxnMetadata, now_ms: int) -> int:
         """Kafka's epoch fence: bump the epoch (never past Short.MaxValue) and abort the
-        ongoing transaction with it, so that the old producer's writes and markers lose."""
+        ongoing transaction with it, so that the old producer's writes and markers lose.
+        Aborts the coordinator starts follow the cluster's transaction.version, as Kafka's do.
+        Returns NONE, or the error of a producer id that could not be allocated."""
+        if self.transaction_version() >= TV_2:
+            return self._fence_and_abort_v2(fx, meta, now_ms)
         bumped = meta.producer_epoch if meta.producer_epoch >= MAX_EPOCH else meta.producer_epoch + 1
         new = replace(meta, producer_epoch=bumped, last_producer_epoch=NO_PRODUCER_EPOCH,
                       state=TxnState.PREPARE_ABORT, partitions=set(meta.partitions),
-                      last_update_ms=now_ms)
+                      last_update_ms=now_ms, client_transaction_version=0, next_producer_id=NO_PRODUCER_ID)
         self._write(fx, new)
         fx.actions.append(self._markers(new))
+        return ErrorCode.NONE
+
+    def _fence_and_abort_v2(self, fx: Effects, meta: TxnMetadata, now_ms: int) -> int:
+        """The fence with transaction version 2: the abort itself bumps the epoch, so fence and
+        abort bump it once between them (KAFKA-19367), and an exhausted epoch moves on to a new
+        producer id when the abort completes (KAFKA-20090) rather than overflowing later."""
+        if meta.producer_epoch >= MAX_EPOCH:
+            # Never reached with version 2 (the epoch rotates first); keep the classic fence.
+            bumped, next_pid = meta.producer_epoch, NO_PRODUCER_ID
+        else:
+            bumped, next_pid = meta.producer_epoch + 1, NO_PRODUCER_ID
+            if epoch_exhausted(meta.producer_epoch):
+                try:
+                    next_pid = self._allocate_producer_id()
+                except ProducerIdError as exc:
+                    return exc.code
+        new = replace(meta, producer_epoch=bumped, last_producer_epoch=meta.producer_epoch,
+                      previous_producer_id=meta.producer_id, next_producer_id=next_pid,
+                      state=TxnState.PREPARE_ABORT, partitions=set(meta.partitions),
+                      client_transaction_version=TV_2, last_update_ms=now_ms)
+        self._write(fx, new)
+        fx.actions.append(self._markers(new))
+        return ErrorCode.NONE
 
     def validate_timeout(self, timeout_ms: int) -> bool:
         return 0 < timeout_ms <= self.config.max_timeout_ms
@@ -264,8 +329,8 @@ class TransactionCoordinatorShard:
         if state == TxnState.ONGOING:
             # Abort the ongoing transaction with a fenced epoch; the producer retries and then
             # gets an epoch bumped once more (or a new producer id if that one is exhausted).
-            self._fence_and_abort(fx, meta, now_ms)
-            return fx.respond(token, InitResult(ErrorCode.CONCURRENT_TRANSACTIONS))
+            code = self._fence_and_abort(fx, meta, now_ms)
+            return fx.respond(token, InitResult(code if code != ErrorCode.NONE else ErrorCode.CONCURRENT_TRANSACTIONS))
         if state not in (TxnState.EMPTY, *_COMPLETE):
             return fx.respond(token, InitResult(ErrorCode.UNKNOWN_SERVER_ERROR))
         if epoch_exhausted(meta.producer_epoch) and (not expected or expected_epoch == meta.producer_epoch):
@@ -300,10 +365,20 @@ class TransactionCoordinatorShard:
         return ErrorCode.NONE
 
     def add_partitions(self, transactional_id: str, producer_id: int, producer_epoch: int,
-                       partitions: set[tuple[str, int]], token: Any, now_ms: int) -> Effects:
-        """Add partitions to the transaction (starting it); the response is an error code."""
+                       partitions: set[tuple[str, int]], token: Any, now_ms: int,
+                       client_transaction_version: int = 0) -> Effects:
+        """Add partitions to the transaction (starting it); the response is an error code.
+
+        `client_transaction_version` 2 is the implicit add of transaction version 2 (a broker
+        adding the partitions of a Produce v12 or TxnOffsetCommit v5, Kafka's AddPartitionsToTxn
+        v4+ without verify_only): a pending completion answers CONCURRENT_TRANSACTIONS before the
+        producer is checked, so that a producer that just moved to a new producer id (epoch
+        overflow) retries instead of being fenced (KAFKA-18660)."""
         fx = Effects()
         meta = self.txns.get(transactional_id)
+        v2 = client_transaction_version >= TV_2
+        if v2 and meta is not None and meta.state in _PREPARE:
+            return fx.respond(token, ErrorCode.CONCURRENT_TRANSACTIONS)
         code = self._check_producer(meta, producer_id, producer_epoch)
         if code != ErrorCode.NONE:
             return fx.respond(token, code)
@@ -316,7 +391,10 @@ class TransactionCoordinatorShard:
             return fx.respond(token, ErrorCode.INVALID_TXN_STATE)
         start = meta.start_ms if meta.state == TxnState.ONGOING else now_ms
         new = replace(meta, state=TxnState.ONGOING, partitions=meta.partitions | partitions,
-                      start_ms=start, last_update_ms=now_ms)
+                      start_ms=start, last_update_ms=now_ms,
+                      client_transaction_version=TV_2 if v2 else 0)
+        if v2:
+            new.previous_producer_id = meta.producer_id  # Kafka's: the id before this transition
         self._write(fx, new)
         return fx.respond(token, ErrorCode.NONE)
 
@@ -342,9 +420,12 @@ class TransactionCoordinatorShard:
     # -- EndTxn ------------------------------------------------------------------------------
 
     def end_txn(self, transactional_id: str, producer_id: int, producer_epoch: int, commit: bool,
-                token: Any, now_ms: int) -> Effects:
+                token: Any, now_ms: int, client_transaction_version: int = 0) -> Effects:
         """Commit or abort: PrepareCommit/PrepareAbort is written and answered; the markers
-        follow as an action. The response is an error code."""
+        follow as an action. The response is an error code (an EndTxnResult for transaction
+        version 2, see end_txn_v2)."""
+        if client_transaction_version >= TV_2:
+            return self.end_txn_v2(transactional_id, producer_id, producer_epoch, commit, token, now_ms)
         fx = Effects()
         meta = self.txns.get(transactional_id)
         if meta is None or meta.producer_id != producer_id:
@@ -358,7 +439,8 @@ class TransactionCoordinatorShard:
             return fx.respond(token, ErrorCode.CONCURRENT_TRANSACTIONS)
         if state == TxnState.ONGOING:
             new = replace(meta, state=TxnState.PREPARE_COMMIT if commit else TxnState.PREPARE_ABORT,
-                          partitions=set(meta.partitions), last_update_ms=now_ms)
+                          partitions=set(meta.partitions), last_update_ms=now_ms,
+                          client_transaction_version=0, next_producer_id=NO_PRODUCER_ID)
             self._write(fx, new)
             fx.actions.append(self._markers(new))
             return fx.respond(token, ErrorCode.NONE)
@@ -368,8 +450,91 @@ class TransactionCoordinatorShard:
             return fx.respond(token, ErrorCode.INVALID_TXN_STATE if commit else ErrorCode.NONE)
         return fx.respond(token, ErrorCode.INVALID_TXN_STATE)  # Empty
 
+    def end_txn_v2(self, transactional_id: str, producer_id: int, producer_epoch: int, commit: bool,
+                   token: Any, now_ms: int) -> Effects:
+        """EndTxn v5 (transaction version 2), as Kafka 4's coordinator: every commit or abort
+        bumps the epoch (a new producer id at epoch 0 once it is exhausted), the markers carry
+        the bumped epoch, and the response the id and epoch to go on with. An abort is allowed
+        with no transaction open (the client aborts without knowing whether it began one).
+        A retry, one epoch behind (or across the overflow), of the request that completed
+        the transaction is answered NONE with the current id and epoch:
+
+            state           abort retry  abort current  commit retry  commit current
+            Empty           FENCED       bump           FENCED        INVALID_TXN_STATE
+            CompleteAbort   NONE         bump           INVALID       INVALID_TXN_STATE
+            CompleteCommit  INVALID      bump           NONE          INVALID_TXN_STATE
+        """
+        fx = Effects()
+        meta = self.txns.get(transactional_id)
+
+        def answer(code: int, pid: int = NO_PRODUCER_ID, epoch: int = NO_PRODUCER_EPOCH) -> Effects:
+            return fx.respond(token, EndTxnResult(code, pid, epoch))
+
+        if meta is None:
+            return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING)
+        retry_on_overflow = (meta.previous_producer_id == producer_id and producer_epoch == MAX_EPOCH - 1
+                             and meta.producer_epoch == 0)
+        retry_on_bump = meta.producer_epoch == producer_epoch + 1
+        if meta.producer_id != producer_id and not retry_on_overflow:
+            return answer(ErrorCode.INVALID_PRODUCER_ID_MAPPING)
+        state = meta.state
+        if state in _PREPARE:
+            # The markers of the previous EndTxn are being written (Kafka's pending transition,
+            # checked before the epoch so a retry is not fenced: KAFKA-18464).
+            return answer(ErrorCode.CONCURRENT_TRANSACTIONS)
+        if state in _COMPLETE:
+            valid = retry_on_bump or retry_on_overflow or producer_epoch == meta.producer_epoch
+        else:
+            valid = producer_epoch == meta.producer_epoch
+        if not valid:
+            return answer(ErrorCode.PRODUCER_FENCED)
+        retry = retry_on_bump or retry_on_overflow
+        if state == TxnState.ONGOING:
+            return self._complete_v2(fx, token, meta, commit, now_ms, no_partition_added=False)
+        if state == TxnState.COMPLETE_COMMIT:
+            if commit:
+                return answer(ErrorCode.NONE, meta.producer_id, meta.producer_epoch) if retry else \
+                    answer(ErrorCode.INVALID_TXN_STATE)
+            if retry:
+                return answer(ErrorCode.INVALID_TXN_STATE)
+            return self._complete_v2(fx, token, meta, False, now_ms, no_partition_added=True)
+        if state == TxnState.COMPLETE_ABORT:
+            if commit:
+                return answer(ErrorCode.INVALID_TXN_STATE)
+            if retry:
+                return answer(ErrorCode.NONE, meta.producer_id, meta.producer_epoch)
+            return self._complete_v2(fx, token, meta, False, now_ms, no_partition_added=True)
+        if state == TxnState.EMPTY and not commit:
+            return self._complete_v2(fx, token, meta, False, now_ms, no_partition_added=True)
+        return answer(ErrorCode.INVALID_TXN_STATE)
+
+    def _complete_v2(self, fx: Effects, token: Any, meta: TxnMetadata, commit: bool, now_ms: int, *,
+                     no_partition_added: bool) -> Effects:
+        """Write PrepareCommit/PrepareAbort at the bumped epoch (Kafka's prepareAbortOrCommit for
+        transaction version 2) and answer with the id and epoch the completion will leave."""
+        next_pid = NO_PRODUCER_ID
+        if epoch_exhausted(meta.producer_epoch):
+            try:
+                next_pid = self._allocate_producer_id()
+            except ProducerIdError as exc:
+                return fx.respond(token, EndTxnResult(exc.code))
+        # Short.MaxValue is only reachable through a classic fence; never step past it.
+        bumped = min(meta.producer_epoch + 1, MAX_EPOCH)
+        new = replace(meta, state=TxnState.PREPARE_COMMIT if commit else TxnState.PREPARE_ABORT,
+                      producer_epoch=bumped, last_producer_epoch=meta.producer_epoch,
+                      previous_producer_id=meta.producer_id, next_producer_id=next_pid,
+                      partitions=set(meta.partitions), client_transaction_version=TV_2,
+                      # an abort with no transaction open starts and ends now
+                      start_ms=now_ms if no_partition_added else meta.start_ms, last_update_ms=now_ms)
+        self._write(fx, new)
+        fx.actions.append(self._markers(new))
+        if next_pid >= 0:
+            return fx.respond(token, EndTxnResult(ErrorCode.NONE, next_pid, 0))
+        return fx.respond(token, EndTxnResult(ErrorCode.NONE, new.producer_id, new.producer_epoch))
+
     def markers_written(self, action: WriteMarkers, now_ms: int) -> Effects:
-        """Every marker of `action` is written: complete the transaction."""
+        """Every marker of `action` is written: complete the transaction (with transaction
+        version 2 and an exhausted epoch, under the next producer id at epoch 0)."""
         fx = Effects()
         meta = self.txns.get(action.transactional_id)
         if (meta is None or meta.producer_id != action.producer_id
@@ -377,7 +542,13 @@ class TransactionCoordinatorShard:
                 or (meta.state == TxnState.PREPARE_COMMIT) != action.commit):
             return fx  # superseded (a newer leader or epoch took over)
         new = replace(meta, state=TxnState.COMPLETE_COMMIT if action.commit else TxnState.COMPLETE_ABORT,
-                      partitions=set(), last_update_ms=now_ms)
+                      partitions=set(), last_update_ms=now_ms, next_producer_id=NO_PRODUCER_ID)
+        if meta.client_transaction_version >= TV_2 and meta.next_producer_id >= 0:
+            # The client already has the new id from EndTxn; the last epoch it saw is kept.
+            new.producer_id, new.producer_epoch = meta.next_producer_id, 0
+            new.previous_producer_id = meta.producer_id
+        elif meta.client_transaction_version >= TV_2:
+            new.previous_producer_id = meta.producer_id
         self._write(fx, new)
         return fx
 
@@ -390,7 +561,10 @@ class TransactionCoordinatorShard:
             if meta.state == TxnState.ONGOING and meta.start_ms + meta.timeout_ms < now_ms:
                 log.info("aborting transaction of %s (producer %d) open longer than %d ms",
                          meta.transactional_id, meta.producer_id, meta.timeout_ms)
-                self._fence_and_abort(fx, meta, now_ms)
+                code = self._fence_and_abort(fx, meta, now_ms)
+                if code != ErrorCode.NONE:
+                    log.warning("cannot abort the transaction of %s yet: %s", meta.transactional_id,
+                                ErrorCode(code).name)
         return fx
 
     def expire_transactional_ids(self, now_ms: int) -> Effects:

@@ -158,6 +158,26 @@ def test_marker_epoch_checks(tmp_path):
     assert log.producer_state.producers[1].epoch == 4
 
 
+def test_transaction_version_2_marker_epoch_checks(tmp_path):
+    """A version 2 marker carries the epoch bumped past its transaction's: at the epoch of an
+    open transaction it is a late marker of the previous transaction (KAFKA-19446); with no
+    transaction open, a retry of the one written (KAFKA-19999)."""
+    log = Log.open(tmp_path / "t-0", cfg())
+    w = Writer(log)
+    w.txn(1, epoch=3)
+    log.append_end_txn_marker(1, 4, 0, True, leader_epoch=0, transaction_version=2)
+    assert log.producer_state.producers[1].epoch == 4
+    log.append_end_txn_marker(1, 4, 0, True, leader_epoch=0, transaction_version=2)  # a retry
+    w.seq[1] = 0
+    w.txn(1, epoch=4)  # the next transaction, at the bumped epoch
+    end = log.log_end_offset
+    with pytest.raises(ProducerStateError) as err:
+        log.append_end_txn_marker(1, 4, 0, True, leader_epoch=0, transaction_version=2)
+    assert err.value.error_code == ErrorCode.INVALID_PRODUCER_EPOCH and log.log_end_offset == end
+    # the classic check accepts the same epoch
+    log.append_end_txn_marker(1, 4, 0, False, leader_epoch=0)
+
+
 def test_follower_appends_index_aborts(tmp_path):
     leader = Log.open(tmp_path / "a", cfg())
     w = Writer(leader)
