@@ -16,7 +16,6 @@ from protocol import messages as m
 from protocol.errors import ErrorCode
 from protocol.records import ControlType, build_simple_batch, decode_batch, iter_batches, parse_control_key
 from pybroker.embedded import EmbeddedBroker
-from pybroker.tools.client import BrokerConnection
 
 from test_transactions_wire import Client
 
