@@ -32,13 +32,17 @@ def _be_array(typecode: str, data: bytes) -> array:
     return a
 
 
-class OffsetIndex:
-    """Maps offsets to file positions for every `index.interval.bytes` of a segment."""
+class _SegmentIndex:
+    """What both index files share: entries as two parallel arrays (one holding offsets relative
+    to the segment base), loaded on demand, written to the file lazily, truncated and trimmed."""
 
     __slots__ = (
-        "ref", "base_offset", "max_entries", "entries", "_rel", "_pos", "_cache", "pinned",
-        "written", "__weakref__",
+        "ref", "base_offset", "max_entries", "entries", "_a", "_b", "_cache", "pinned", "written",
+        "__weakref__",
     )
+    ENTRY: struct.Struct  # one entry in the file
+    TYPECODES: tuple[str, str]  # of the two arrays
+    REL: int  # which array holds relative offsets
 
     def __init__(
         self, ref: FileRef, base_offset: int, max_bytes: int, cache: FileCache,
@@ -46,7 +50,7 @@ class OffsetIndex:
     ) -> None:
         self.ref = ref
         self.base_offset = base_offset
-        self.max_entries = max(1, max_bytes // OFFSET_ENTRY_SIZE)
+        self.max_entries = max(1, max_bytes // self.ENTRY.size)
         self.entries = entries
         # Entries of the active segment reach the file lazily (on roll, flush and close):
         # after a crash the active segment is always re-scanned, so the file need not keep up.
@@ -55,31 +59,42 @@ class OffsetIndex:
         # The active segment's index is pinned in memory; inactive ones are loaded on demand.
         self.pinned = loaded
         if loaded:
-            self._rel: array | None = array("i")
-            self._pos: array | None = array("i")
+            self._a: array | None = array(self.TYPECODES[0])
+            self._b: array | None = array(self.TYPECODES[1])
         else:
-            self._rel = self._pos = None
+            self._a = self._b = None
 
-    # -- loading ------------------------------------------------------------------------------
+    def _decode(self, data: bytes) -> tuple[array, array]:
+        raise NotImplementedError
 
     def _arrays(self) -> tuple[array, array]:
-        rel, pos = self._rel, self._pos
-        if rel is None or pos is None:
-            data = self._cache.pread(self.ref, self.entries * OFFSET_ENTRY_SIZE, 0)
-            if len(data) != self.entries * OFFSET_ENTRY_SIZE:
+        a, b = self._a, self._b
+        if a is None or b is None:
+            size = self.ENTRY.size
+            data = self._cache.pread(self.ref, self.entries * size, 0)
+            if len(data) != self.entries * size:
                 raise CorruptIndexError(f"{self.ref.path} is shorter than its entry count")
-            both = _be_array("i", data)
-            rel, pos = both[0::2], both[1::2]
-            self._rel, self._pos = rel, pos
+            a, b = self._a, self._b = self._decode(data)
             if not self.pinned:
                 self._cache.touch_index(self)
         elif not self.pinned:
             self._cache.touch_index(self)
-        return rel, pos
+        return a, b
+
+    def _read_last(self) -> tuple[int, int]:
+        """The last entry's two fields, read from the file without loading the index."""
+        size = self.ENTRY.size
+        data = self._cache.pread(self.ref, size, (self.entries - 1) * size)
+        if len(data) != size:
+            raise CorruptIndexError(f"{self.ref.path} is shorter than its entry count")
+        return self.ENTRY.unpack(data)
+
+    def _forget(self) -> None:
+        """Drop what is cached beyond the arrays (subclasses keep a little)."""
 
     def unload(self) -> None:
         if not self.pinned:
-            self._rel = self._pos = None
+            self._a = self._b = None
 
     def pin(self) -> None:
         """Keep the index in memory (it becomes the active segment's, e.g. after truncation)."""
@@ -89,6 +104,52 @@ class OffsetIndex:
 
     def unpin(self) -> None:
         self.pinned = False
+
+    @property
+    def is_full(self) -> bool:
+        return self.entries >= self.max_entries
+
+    def write_pending(self) -> None:
+        """Write entries appended since the last call to the file."""
+        if self.written >= self.entries:
+            return
+        a, b = self._arrays()
+        first = self.written
+        pack = self.ENTRY.pack
+        data = b"".join(pack(a[i], b[i]) for i in range(first, self.entries))
+        self._cache.pwrite(self.ref, data, first * self.ENTRY.size)
+        self.written = self.entries
+
+    def truncate_to(self, offset: int) -> None:
+        """Drop entries at or above `offset`."""
+        arrays = self._arrays()
+        keep = bisect_right(arrays[self.REL], offset - self.base_offset - 1)
+        for arr in arrays:
+            del arr[keep:]
+        self.entries = keep
+        self.written = min(self.written, keep)
+        self._forget()
+
+    def trim(self) -> None:
+        """Cut the file to its entries (Kafka trims preallocated indexes on roll and close)."""
+        self.write_pending()
+        self._cache.truncate(self.ref, self.entries * self.ENTRY.size)
+
+    def preallocate(self) -> None:
+        self._cache.truncate(self.ref, max(self.entries, self.max_entries) * self.ENTRY.size)
+
+
+class OffsetIndex(_SegmentIndex):
+    """Maps offsets to file positions for every `index.interval.bytes` of a segment."""
+
+    __slots__ = ()
+    ENTRY = _OFFSET_ENTRY
+    TYPECODES = ("i", "i")
+    REL = 0
+
+    def _decode(self, data: bytes) -> tuple[array, array]:
+        both = _be_array("i", data)
+        return both[0::2], both[1::2]
 
     def sanity_check(self, log_size: int) -> None:
         """Raise CorruptIndexError if the entries contradict the segment (Kafka's checks)."""
@@ -124,22 +185,15 @@ class OffsetIndex:
     def last_entry(self) -> tuple[int, int]:
         if self.entries == 0:
             return self.base_offset, 0
-        rel, pos = self._rel, self._pos
+        rel, pos = self._a, self._b
         if rel is not None and pos is not None:
             return self.base_offset + rel[-1], pos[-1]
-        data = self._cache.pread(self.ref, OFFSET_ENTRY_SIZE, (self.entries - 1) * OFFSET_ENTRY_SIZE)
-        if len(data) != OFFSET_ENTRY_SIZE:
-            raise CorruptIndexError(f"{self.ref.path} is shorter than its entry count")
-        r, p = _OFFSET_ENTRY.unpack(data)
+        r, p = self._read_last()
         return self.base_offset + r, p
 
     def entry_list(self) -> list[tuple[int, int]]:
         rel, pos = self._arrays()
         return [(self.base_offset + r, p) for r, p in zip(rel, pos)]
-
-    @property
-    def is_full(self) -> bool:
-        return self.entries >= self.max_entries
 
     # -- updates ------------------------------------------------------------------------------
 
@@ -154,25 +208,6 @@ class OffsetIndex:
         pos.append(position)
         self.entries += 1
 
-    def write_pending(self) -> None:
-        """Write entries appended since the last call to the file."""
-        if self.written >= self.entries:
-            return
-        rel, pos = self._arrays()
-        first = self.written
-        data = b"".join(_OFFSET_ENTRY.pack(rel[i], pos[i]) for i in range(first, self.entries))
-        self._cache.pwrite(self.ref, data, first * OFFSET_ENTRY_SIZE)
-        self.written = self.entries
-
-    def truncate_to(self, offset: int) -> None:
-        """Drop entries at or above `offset`."""
-        rel, pos = self._arrays()
-        keep = bisect_right(rel, offset - self.base_offset - 1)
-        del rel[keep:]
-        del pos[keep:]
-        self.entries = keep
-        self.written = min(self.written, keep)
-
     def reset(self, entries: list[tuple[int, int]]) -> None:
         """Replace every entry (index rebuild) and rewrite the file."""
         rel = array("i", [o - self.base_offset for o, _ in entries])
@@ -185,81 +220,42 @@ class OffsetIndex:
         self._cache.truncate(self.ref, 0)
         if entries:
             self._cache.pwrite(self.ref, both.tobytes(), 0)
-        self._rel, self._pos = rel, pos
+        self._a, self._b = rel, pos
         self.entries = self.written = len(entries)
 
-    def trim(self) -> None:
-        """Cut the file to its entries (Kafka trims preallocated indexes on roll and close)."""
-        self.write_pending()
-        self._cache.truncate(self.ref, self.entries * OFFSET_ENTRY_SIZE)
 
-    def preallocate(self) -> None:
-        self._cache.truncate(self.ref, max(self.entries, self.max_entries) * OFFSET_ENTRY_SIZE)
-
-
-class TimeIndex:
+class TimeIndex(_SegmentIndex):
     """Maps increasing max timestamps to the offset where they were first reached."""
 
-    __slots__ = (
-        "ref", "base_offset", "max_entries", "entries", "_ts", "_rel", "_cache", "pinned",
-        "_last", "written", "__weakref__",
-    )
+    __slots__ = ("_last",)
+    ENTRY = _TIME_ENTRY
+    TYPECODES = ("q", "i")
+    REL = 1
 
     def __init__(
         self, ref: FileRef, base_offset: int, max_bytes: int, cache: FileCache,
         *, entries: int, loaded: bool,
     ) -> None:
-        self.ref = ref
-        self.base_offset = base_offset
-        self.max_entries = max(1, max_bytes // TIME_ENTRY_SIZE)
-        self.entries = entries
-        self.written = entries  # as for OffsetIndex: the active segment's file lags
-        self._cache = cache
-        self.pinned = loaded
-        self._last: tuple[int, int] | None = None
-        if loaded:
-            self._ts: array | None = array("q")
-            self._rel: array | None = array("i")
-        else:
-            self._ts = self._rel = None
+        super().__init__(ref, base_offset, max_bytes, cache, entries=entries, loaded=loaded)
+        self._last: tuple[int, int] | None = None  # the last entry, read cheaply when unloaded
 
-    def _arrays(self) -> tuple[array, array]:
-        ts, rel = self._ts, self._rel
-        if ts is None or rel is None:
-            data = self._cache.pread(self.ref, self.entries * TIME_ENTRY_SIZE, 0)
-            if len(data) != self.entries * TIME_ENTRY_SIZE:
-                raise CorruptIndexError(f"{self.ref.path} is shorter than its entry count")
-            ts_list = []
-            rel_list = []
-            for t, r in _TIME_ENTRY.iter_unpack(data):
-                ts_list.append(t)
-                rel_list.append(r)
-            ts, rel = array("q", ts_list), array("i", rel_list)
-            self._ts, self._rel = ts, rel
-            if not self.pinned:
-                self._cache.touch_index(self)
-        elif not self.pinned:
-            self._cache.touch_index(self)
-        return ts, rel
+    def _decode(self, data: bytes) -> tuple[array, array]:
+        ts_list = []
+        rel_list = []
+        for t, r in _TIME_ENTRY.iter_unpack(data):
+            ts_list.append(t)
+            rel_list.append(r)
+        return array("q", ts_list), array("i", rel_list)
 
-    def unload(self) -> None:
-        if not self.pinned:
-            self._ts = self._rel = None
+    def _forget(self) -> None:
+        self._last = None
 
     @property
     def last_timestamp(self) -> int:
-        ts = self._ts
+        ts = self._a
         if ts is not None:
             return ts[-1] if ts else NO_TIMESTAMP
         return self.last_entry()[0]
-
-    def pin(self) -> None:
-        self._arrays()
-        self.pinned = True
-        self._cache.forget_index(self)
-
-    def unpin(self) -> None:
-        self.pinned = False
 
     def sanity_check(self) -> None:
         ts, rel = self._arrays()
@@ -279,24 +275,17 @@ class TimeIndex:
         """(timestamp, offset) of the last entry, or (-1, base) when empty; cheap when unloaded."""
         if self.entries == 0:
             return NO_TIMESTAMP, self.base_offset
-        ts, rel = self._ts, self._rel
+        ts, rel = self._a, self._b
         if ts is not None and rel is not None:
             return ts[-1], self.base_offset + rel[-1]
         if self._last is None:
-            data = self._cache.pread(self.ref, TIME_ENTRY_SIZE, (self.entries - 1) * TIME_ENTRY_SIZE)
-            if len(data) != TIME_ENTRY_SIZE:
-                raise CorruptIndexError(f"{self.ref.path} is shorter than its entry count")
-            t, r = _TIME_ENTRY.unpack(data)
+            t, r = self._read_last()
             self._last = (t, self.base_offset + r)
         return self._last
 
     def entry_list(self) -> list[tuple[int, int]]:
         ts, rel = self._arrays()
         return [(t, self.base_offset + r) for t, r in zip(ts, rel)]
-
-    @property
-    def is_full(self) -> bool:
-        return self.entries >= self.max_entries
 
     def maybe_append(self, timestamp: int, offset: int, *, skip_full_check: bool = False) -> None:
         """Append when `timestamp` exceeds the last entry's, as Kafka does."""
@@ -313,37 +302,13 @@ class TimeIndex:
         self.entries += 1
         self._last = None
 
-    def write_pending(self) -> None:
-        if self.written >= self.entries:
-            return
-        ts, rel = self._arrays()
-        first = self.written
-        data = b"".join(_TIME_ENTRY.pack(ts[i], rel[i]) for i in range(first, self.entries))
-        self._cache.pwrite(self.ref, data, first * TIME_ENTRY_SIZE)
-        self.written = self.entries
-
-    def truncate_to(self, offset: int) -> None:
-        ts, rel = self._arrays()
-        keep = bisect_right(rel, offset - self.base_offset - 1)
-        del ts[keep:]
-        del rel[keep:]
-        self.entries = keep
-        self.written = min(self.written, keep)
-        self._last = None
-
     def reset(self, entries: list[tuple[int, int]]) -> None:
+        """Replace every entry (index rebuild) and rewrite the file."""
         data = b"".join(_TIME_ENTRY.pack(t, o - self.base_offset) for t, o in entries)
         self._cache.truncate(self.ref, 0)
         if data:
             self._cache.pwrite(self.ref, data, 0)
-        self._ts = array("q", [t for t, _ in entries])
-        self._rel = array("i", [o - self.base_offset for _, o in entries])
+        self._a = array("q", [t for t, _ in entries])
+        self._b = array("i", [o - self.base_offset for _, o in entries])
         self.entries = self.written = len(entries)
         self._last = None
-
-    def trim(self) -> None:
-        self.write_pending()
-        self._cache.truncate(self.ref, self.entries * TIME_ENTRY_SIZE)
-
-    def preallocate(self) -> None:
-        self._cache.truncate(self.ref, max(self.entries, self.max_entries) * TIME_ENTRY_SIZE)
