@@ -122,7 +122,9 @@ class BatchHeader(NamedTuple):
         return last_sequence(self.base_sequence, self.last_offset_delta)
 
 
-_make_header = BatchHeader._make
+# tuple.__new__ straight away: NamedTuple's own _make is a Python-level function call.
+_new_tuple = tuple.__new__
+_MIN_BATCH_LENGTH = HEADER_SIZE - LOG_OVERHEAD
 
 
 def last_sequence(base_sequence: int, last_offset_delta: int) -> int:
@@ -136,7 +138,7 @@ def read_header(buf: bytes | bytearray | memoryview, pos: int = 0) -> BatchHeade
     """Decode the header of the batch at `pos`. Raises CorruptRecordError if it is truncated."""
     if len(buf) - pos < HEADER_SIZE:
         raise CorruptRecordError("record batch header is truncated")
-    return _make_header(_HEADER.unpack_from(buf, pos))
+    return _new_tuple(BatchHeader, _HEADER.unpack_from(buf, pos))
 
 
 def batch_size_at(buf: bytes | bytearray | memoryview, pos: int = 0) -> int:
@@ -158,31 +160,46 @@ def validate_batch(buf: bytes | bytearray | memoryview, pos: int = 0) -> BatchHe
     Raises CorruptRecordError naming the first check that fails.
     """
     header = check_batch_structure(buf, pos)
-    if compute_crc(buf, pos, header.size) != header.crc:
+    view = buf if isinstance(buf, memoryview) else memoryview(buf)
+    if _crc32c.crc32c(view[pos + ATTRIBUTES : pos + header[1] + LOG_OVERHEAD]) != header[4]:
         raise CorruptRecordError("record batch CRC32C mismatch")
     return header
 
 
 def check_batch_structure(buf: bytes | bytearray | memoryview, pos: int = 0) -> BatchHeader:
     """Every check of validate_batch except the CRC: for bytes already validated once."""
-    header = read_header(buf, pos)
+    # On the produce path for every batch: one unpack, all checks in one expression, and the
+    # reason worked out only for a batch that fails.
+    available = len(buf) - pos
+    if available < HEADER_SIZE:
+        raise CorruptRecordError("record batch header is truncated")
+    h = _new_tuple(BatchHeader, _HEADER.unpack_from(buf, pos))
+    delta = h[6]
+    count = h[12]
+    if (
+        h[3] != CURRENT_MAGIC or h[1] < _MIN_BATCH_LENGTH or available < h[1] + LOG_OVERHEAD
+        or delta < 0 or count < 0 or count > delta + 1 or h[5] & COMPRESSION_MASK > _MAX_CODEC
+    ):
+        raise CorruptRecordError(_structure_problem(h, available))
+    return h
+
+
+def _structure_problem(header: BatchHeader, available: int) -> str:
+    """Why a batch header fails check_batch_structure, in the order the checks are made."""
     if header.magic != CURRENT_MAGIC:
-        raise CorruptRecordError(f"unsupported record batch magic {header.magic}")
-    if header.batch_length < HEADER_SIZE - LOG_OVERHEAD:
-        raise CorruptRecordError(f"record batch length {header.batch_length} is too small")
-    if len(buf) - pos < header.batch_length + LOG_OVERHEAD:
-        raise CorruptRecordError("record batch is truncated")
+        return f"unsupported record batch magic {header.magic}"
+    if header.batch_length < _MIN_BATCH_LENGTH:
+        return f"record batch length {header.batch_length} is too small"
+    if available < header.batch_length + LOG_OVERHEAD:
+        return "record batch is truncated"
     if header.last_offset_delta < 0:
-        raise CorruptRecordError("negative lastOffsetDelta")
+        return "negative lastOffsetDelta"
     if header.records_count < 0:
-        raise CorruptRecordError("negative record count")
+        return "negative record count"
     # A batch that has been compacted may have fewer records than its offset span, never more.
     if header.records_count > header.last_offset_delta + 1:
-        raise CorruptRecordError("record count exceeds lastOffsetDelta + 1")
-    codec = header.attributes & COMPRESSION_MASK
-    if codec > _MAX_CODEC:
-        raise CorruptRecordError(f"unknown compression codec {codec}")
-    return header
+        return "record count exceeds lastOffsetDelta + 1"
+    return f"unknown compression codec {header.attributes & COMPRESSION_MASK}"
 
 
 def iter_batch_positions(buf: bytes | bytearray | memoryview) -> Iterator[tuple[int, int]]:

@@ -34,7 +34,7 @@ def validate_payload(view: memoryview, max_batch_size: int | None = None) -> lis
     end = len(view)
     while pos < end:
         h = validate_batch(view, pos)
-        size = h.batch_length + 12
+        size = h[BATCH_LENGTH] + 12
         if max_batch_size is not None and size > max_batch_size:
             raise BatchTooLarge(size)
         out.append((pos, size, h))
