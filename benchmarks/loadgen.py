@@ -31,9 +31,31 @@ def free_port() -> int:
 
 def cpu_seconds(pid: int) -> float:
     """User + system CPU seconds a process has used."""
+    return sum(cpu_split(pid))
+
+
+def cpu_split(pid: int) -> tuple[float, float]:
+    """(user, system) CPU seconds a process has used."""
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
+    return int(fields[11]) / CLOCK_TICKS, int(fields[12]) / CLOCK_TICKS
+
+
+def page_cache_write_cost(directory: Path, nbytes: int, chunk: int = 1 << 20) -> float:
+    """System CPU µs per KiB for plain os.write of `nbytes` to a new file in `directory`: what
+    the kernel charges any writer for putting the same bytes into the page cache right now.
+    The file is left in place (the caller removes the directory), so that its pages are not
+    handed back for the next measurement to reuse."""
+    data = os.urandom(chunk)
+    fd = os.open(directory / "page-cache-reference.bin", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    try:
+        before = os.times().system
+        for _ in range(max(1, nbytes // chunk)):
+            os.write(fd, data)
+        spent = os.times().system - before
+    finally:
+        os.close(fd)
+    return spent / (max(1, nbytes // chunk) * chunk / 1024) * 1e6
 
 
 def rss_kib(pid: int, field: str = "VmRSS") -> int:

@@ -3,6 +3,7 @@ same bytes in the same run, open time after a clean shutdown, recovery time afte
 
     python benchmarks/storage_bench.py            # full run (writes a 2 GiB log, then frees it)
     python benchmarks/storage_bench.py --quick    # smaller sizes, for a smoke test
+    python benchmarks/storage_bench.py --only breakdown   # where a 64 KiB append's time goes
 """
 
 from __future__ import annotations
@@ -11,15 +12,20 @@ import argparse
 import os
 import shutil
 import statistics
+import struct
 import sys
+import threading
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from protocol.records import HEADER_SIZE, Record, build_batch  # noqa: E402
+import crc32c  # noqa: E402
+
+from protocol.records import ATTRIBUTES, HEADER_SIZE, Record, build_batch  # noqa: E402
 from storage import FileCache, Log, LogConfig  # noqa: E402
+from storage.batches import validate_payload  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -217,6 +223,72 @@ def open_and_recovery_section(root: Path, size_gib: float, tail_mib: int) -> Non
     shutil.rmtree(path)
 
 
+def per_call_us(root: Path, name: str, n: int, step) -> float:
+    """Microseconds per call of step(fd, i) against a new file, after the page cache settles."""
+    settle()
+    fd = os.open(root / name, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    t = time.perf_counter()
+    for i in range(n):
+        step(fd, i)
+    el = time.perf_counter() - t
+    os.close(fd)
+    os.unlink(root / name)
+    return el / n * 1e6
+
+
+def append_us(root: Path, batch: bytes, n: int, write: bool) -> float:
+    settle()
+    log = Log.open(root / "breakdown", LogConfig())
+    if not write:  # everything Log.append does except the system call
+        log.cache.pwritev = lambda ref, buffers, pos, total: None
+    t = time.perf_counter()
+    for _ in range(n):
+        log.append(batch, leader_epoch=0)
+    el = time.perf_counter() - t
+    log.close_without_flush()
+    shutil.rmtree(root / "breakdown")
+    return el / n * 1e6
+
+
+def breakdown_section(root: Path, quick: bool, repeats: int) -> None:
+    """Where the time of a 64 KiB append goes, each part timed on its own in this run."""
+    print("== append breakdown, 64 KiB batches (µs per batch, median) ==")
+    size = 64 * 1024
+    batch = make_batch(size, records=16)
+    view = memoryview(batch)
+    n = 1024 if quick else 4096
+    prefix = struct.Struct(">qii")
+    lock = threading.RLock()
+
+    def least_python(_fd: int, i: int) -> tuple:
+        # The minimum any Python append must do: view, validate, prefix, lock, a result.
+        v = memoryview(batch).cast("B")
+        found = validate_payload(v, 1 << 30)
+        with lock:
+            iov = []
+            for pos, sz, _h in found:
+                iov.append(prefix.pack(i, sz - 12, 0))
+                iov.append(v[pos + 16:pos + sz])
+            return (i, i, 0, 0, -1, 0, 16, sz, False, False, False)
+
+    parts = {
+        "os.write of the batch (the ceiling)": lambda fd, i: os.write(fd, batch),
+        "CRC32C of the batch": lambda fd, i: crc32c.crc32c(view[ATTRIBUTES:]),
+        "os.pwritev of a 16-byte prefix + the rest": lambda fd, i: os.pwritev(fd, [prefix.pack(i, size - 12, 0), view[16:]], i * size),
+        "least Python per append, no write (CRC included)": least_python,
+    }
+    results = {name: statistics.median(per_call_us(root, "part.bin", n, step) for _ in range(repeats))
+               for name, step in parts.items()}
+    results["Log.append without its write"] = statistics.median(append_us(root, batch, n, False) for _ in range(repeats))
+    results["Log.append"] = statistics.median(append_us(root, batch, n, True) for _ in range(repeats))
+    for name, us in results.items():
+        print(f"    {name:<52} {us:7.1f}")
+    ceiling = results["os.write of the batch (the ceiling)"]
+    floor = results["os.pwritev of a 16-byte prefix + the rest"] + results["least Python per append, no write (CRC included)"]
+    print(f"    best share any Python append could reach here: {ceiling / floor:.0%}; "
+          f"Log.append: {ceiling / results['Log.append']:.0%}")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="small sizes (a smoke test)")
@@ -225,12 +297,14 @@ def main() -> None:
     ap.add_argument("--tail-mib", type=int, default=16, help="unflushed tail for the recovery test")
     ap.add_argument("--repeats", type=int, default=5)
     ap.add_argument("--skip-open", action="store_true", help="skip the open/recovery section")
-    ap.add_argument("--only", choices=("append", "read", "open"), help="run one section")
+    ap.add_argument("--only", choices=("append", "read", "open", "breakdown"), help="run one section")
     args = ap.parse_args()
     root = Path(tempfile.mkdtemp(prefix="storage-bench-", dir=args.dir))
     try:
         if args.only in (None, "append"):
             append_section(root, args.quick, args.repeats)
+        if args.only in (None, "breakdown"):
+            breakdown_section(root, args.quick, args.repeats)
         if args.only in (None, "read"):
             read_section(root, args.quick, args.repeats)
         if args.only in (None, "open") and not args.skip_open:
