@@ -271,6 +271,7 @@ def run_broker(label: str, make, args, figures: dict[str, Figure]) -> None:
                     mps, mbps, cpu, user = produce_throughput(broker, [topic], large, 1024, acks)
                     record(f"produce 1 KiB acks={acks}", "MB/s", mbps)
                     record(f"produce 1 KiB acks={acks} broker CPU", "µs/msg", cpu)
+                    record(f"produce 1 KiB acks={acks} broker CPU per MB", "ms/MB", cpu * 1e6 / 1024 / 1000)
                     record(f"produce 1 KiB acks={acks} broker CPU in user space", "µs/msg", user)
                     if broker.data_dir is not None:
                         # The kernel's own price for the same bytes, just after: a broker that
@@ -281,6 +282,7 @@ def run_broker(label: str, make, args, figures: dict[str, Figure]) -> None:
                         mps, mbps, cpu = consume_throughput(broker, topic, 1, large, 1024)
                         record("consume 1 KiB", "MB/s", mbps)
                         record("consume 1 KiB msgs/s", "msgs/s", mps)
+                        record("consume 1 KiB broker CPU per MB", "ms/MB", cpu * 1e6 / 1024 / 1000)
                 record("RSS after the 1 KiB runs", "MB", rss_kib(broker.pid) / 1024)
             if "latency" in args.only:
                 topic = f"lat-{tag}"
