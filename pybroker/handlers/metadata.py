@@ -219,8 +219,10 @@ def handle_describe_topic_partitions(ctx: RequestContext, request: Any) -> Any:
                 error_code=ErrorCode.NONE if reg.leader in live else ErrorCode.LEADER_NOT_AVAILABLE,
                 partition_index=i, leader_id=reg.leader, leader_epoch=reg.leader_epoch,
                 replica_nodes=list(reg.replicas), isr_nodes=list(reg.isr),
-                eligible_leader_replicas=list(reg.elr) if reg.elr is not None else None,
-                last_known_elr=list(reg.last_known_elr) if reg.last_known_elr is not None else None,
+                # Kafka always sends lists here (empty without ELR), and its Java admin client
+                # reads them without a null check.
+                eligible_leader_replicas=list(reg.elr or ()),
+                last_known_elr=list(reg.last_known_elr or ()),
                 offline_replicas=[r for r in reg.replicas if r not in live],
             ))
         topics.append(R.DescribeTopicPartitionsResponseTopic(

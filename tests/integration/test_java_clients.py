@@ -1,0 +1,97 @@
+"""Apache Kafka's own Java clients (kafka-clients 4.3.0) against the broker: the default
+idempotent producer with every codec, classic and KIP-848 consumer groups, the admin client,
+transactions on transaction versions 1 and 2, and zombie fencing.
+
+The jars come from PyPI (tests/java/fetch_jars.py, run by tests/run.sh); the JDK from Debian.
+Each scenario of tests/java/JavaClientCheck.java prints `key=value` facts that are asserted here.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+
+from pybroker.embedded import EmbeddedBroker
+
+JAVA_DIR = Path(__file__).resolve().parents[1] / "java"
+LIB = JAVA_DIR / "lib"
+JAVA, JAVAC = shutil.which("java"), shutil.which("javac")
+
+pytestmark = pytest.mark.skipif(
+    JAVA is None or JAVAC is None or not (LIB / "kafka-clients-4.3.0.jar").exists(),
+    reason="a JDK or the Kafka client jars are missing (tests/run.sh installs both where it can)",
+)
+
+
+@pytest.fixture(scope="module")
+def java_client(tmp_path_factory):
+    classes = tmp_path_factory.mktemp("java-classes")
+    build = subprocess.run([JAVAC, "-cp", f"{LIB}/*", "-d", str(classes), str(JAVA_DIR / "JavaClientCheck.java")],
+                           capture_output=True, text=True, timeout=300)
+    assert build.returncode == 0, build.stderr
+
+    def run(scenario: str, bootstrap: str, topic: str, *args: str) -> dict[str, str]:
+        done = subprocess.run([JAVA, "-cp", f"{LIB}/*:{classes}", "JavaClientCheck", scenario, bootstrap, topic, *args],
+                              capture_output=True, text=True, timeout=180)
+        assert done.returncode == 0, done.stdout + done.stderr[-4000:]
+        return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
+
+    return run
+
+
+@pytest.mark.parametrize(("compression", "protocol"), [
+    ("none", "classic"), ("gzip", "consumer"), ("snappy", "classic"), ("lz4", "consumer"), ("zstd", "classic"),
+])
+def test_default_producer_and_group_consumer(broker, topic_name, java_client, compression, protocol):
+    facts = java_client("produce-consume", broker.bootstrap_servers, topic_name, "600", compression, protocol)
+    assert facts["produced"] == "600"
+    # Kafka 3.0+ producers are idempotent by default: the broker tracked one producer id.
+    assert facts["producer.ids"] == "1" and facts["producer.last.sequence.positive"] == "true"
+    assert facts["consumed"] == "600"
+    assert facts["ordered"] == "true" and facts["headers"] == "true"
+    assert facts["committed"] == "600"
+
+
+def test_admin_client(broker, java_client):
+    facts = java_client("admin", broker.bootstrap_servers, f"java-admin-{uuid.uuid4().hex[:8]}")
+    assert facts == {
+        "cluster.nodes": "1", "cluster.controller": "true", "listed": "true", "partitions": "3",
+        "topic.id": "true", "cleanup.policy": "compact", "retention.ms": "3600000",
+        "partitions.after": "4", "end.offsets": "0", "features.metadata.version": "true", "deleted": "true",
+    }
+
+
+def check_transactions(facts: dict[str, str]) -> None:
+    assert facts["state"] == "CompleteCommit"
+    assert facts["read_committed.total"] == "15" and facts["read_committed.committed"] == "15"
+    assert facts["read_uncommitted.total"] == "25" and facts["read_uncommitted.committed"] == "15"
+
+
+def check_fencing(facts: dict[str, str]) -> None:
+    # The zombie's produce is refused for its old epoch, and the coordinator fences its abort.
+    assert facts["first.send"] in ("InvalidProducerEpochException", "ProducerFencedException")
+    assert facts["first.commit"] != "ok"
+    assert facts["first.abort"] == "ProducerFencedException"
+    assert facts["second"] == "committed"
+
+
+def test_transactions_version_1(broker, topic_name, java_client):
+    facts = java_client("transactions", broker.bootstrap_servers, topic_name)
+    check_transactions(facts)
+    assert facts["epoch"] == "0"  # version 1 keeps the epoch from InitProducerId
+    check_fencing(java_client("fencing", broker.bootstrap_servers, topic_name + "-f"))
+
+
+def test_transactions_version_2(tmp_path, java_client):
+    """KIP-890 part 2: the Java client sees transaction.version 2 finalized and bumps the epoch
+    at every commit and abort (three transactions: epoch 3)."""
+    with EmbeddedBroker(tmp_path / "data", features={"transaction.version": 2},
+                        config={"transaction.state.log.num.partitions": 3, "offsets.topic.num.partitions": 3}) as b:
+        facts = java_client("transactions", b.bootstrap_servers, "tv2")
+        check_transactions(facts)
+        assert facts["epoch"] == "3"
+        check_fencing(java_client("fencing", b.bootstrap_servers, "tv2-f"))

@@ -1,0 +1,258 @@
+// Drives a broker with Apache Kafka's own Java clients (kafka-clients) for the integration
+// tests. Each scenario prints facts as "key=value" lines for the test to assert on, and exits
+// non-zero when a client call fails.
+//
+//   java -cp <jars>:<classes> JavaClientCheck <scenario> <bootstrap> <topic> [args...]
+
+import java.time.Duration;
+import java.util.*;
+import java.util.concurrent.Future;
+
+import org.apache.kafka.clients.admin.*;
+import org.apache.kafka.clients.consumer.*;
+import org.apache.kafka.clients.producer.*;
+import org.apache.kafka.common.*;
+import org.apache.kafka.common.config.ConfigResource;
+import org.apache.kafka.common.header.Header;
+import org.apache.kafka.common.serialization.*;
+
+public class JavaClientCheck {
+    static final Duration POLL = Duration.ofMillis(200);
+
+    public static void main(String[] args) throws Exception {
+        String scenario = args[0], bootstrap = args[1], topic = args[2];
+        switch (scenario) {
+            case "produce-consume" -> produceConsume(bootstrap, topic, Integer.parseInt(args[3]), args[4], args[5]);
+            case "admin" -> admin(bootstrap, topic);
+            case "transactions" -> transactions(bootstrap, topic);
+            case "fencing" -> fencing(bootstrap, topic);
+            default -> throw new IllegalArgumentException("unknown scenario " + scenario);
+        }
+    }
+
+    static void say(String key, Object value) {
+        System.out.println(key + "=" + value);
+    }
+
+    static Properties producerProps(String bootstrap) {
+        Properties p = new Properties();
+        p.put(ProducerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        p.put(ProducerConfig.KEY_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.VALUE_SERIALIZER_CLASS_CONFIG, StringSerializer.class.getName());
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 30000);
+        p.put(ProducerConfig.REQUEST_TIMEOUT_MS_CONFIG, 20000);
+        return p;
+    }
+
+    static Properties consumerProps(String bootstrap, String group, String protocol) {
+        Properties c = new Properties();
+        c.put(ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        c.put(ConsumerConfig.KEY_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        c.put(ConsumerConfig.VALUE_DESERIALIZER_CLASS_CONFIG, StringDeserializer.class.getName());
+        c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+        c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+        if (group != null) {
+            c.put(ConsumerConfig.GROUP_ID_CONFIG, group);
+            c.put(ConsumerConfig.GROUP_PROTOCOL_CONFIG, protocol);
+            if (protocol.equals("classic")) {
+                c.put(ConsumerConfig.HEARTBEAT_INTERVAL_MS_CONFIG, 500);
+            }
+        }
+        return c;
+    }
+
+    /** Default producer settings (idempotent, acks=all), then a group consumer reads it all back. */
+    static void produceConsume(String bootstrap, String topic, int count, String compression, String protocol) throws Exception {
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(a)) {
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1))).all().get();
+        }
+        Properties p = producerProps(bootstrap);
+        p.put(ProducerConfig.COMPRESSION_TYPE_CONFIG, compression);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            // Nothing set: Kafka 3.0+ producers default to enable.idempotence=true and acks=all.
+            List<Future<RecordMetadata>> sent = new ArrayList<>();
+            for (int i = 0; i < count; i++) {
+                ProducerRecord<String, String> r = new ProducerRecord<>(topic, "k" + (i % 10), "v" + i);
+                r.headers().add("seq", Integer.toString(i).getBytes());
+                sent.add(producer.send(r));
+            }
+            long maxOffset = -1;
+            for (Future<RecordMetadata> f : sent) {
+                maxOffset = Math.max(maxOffset, f.get().offset());
+            }
+            say("produced", sent.size());
+        }
+        // The broker saw an idempotent producer: a producer id with sequence numbers.
+        try (Admin admin = Admin.create(a)) {
+            int partitions = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic).partitions().size();
+            List<TopicPartition> tps = new ArrayList<>();
+            for (int i = 0; i < partitions; i++) tps.add(new TopicPartition(topic, i));
+            Set<Long> ids = new HashSet<>();
+            int lastSequence = -1;
+            for (var state : admin.describeProducers(tps).all().get().values()) {
+                for (ProducerState ps : state.activeProducers()) {
+                    ids.add(ps.producerId());
+                    lastSequence = Math.max(lastSequence, ps.lastSequence());
+                }
+            }
+            say("producer.ids", ids.size());
+            say("producer.last.sequence.positive", lastSequence > 0);
+        }
+        String group = "java-" + UUID.randomUUID();
+        Map<Integer, Long> lastOffset = new HashMap<>();
+        Set<String> values = new HashSet<>();
+        boolean ordered = true, headersOk = true;
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProps(bootstrap, group, protocol))) {
+            consumer.subscribe(List.of(topic));
+            long deadline = System.currentTimeMillis() + 60000;
+            while (values.size() < count && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(POLL)) {
+                    Long prev = lastOffset.put(r.partition(), r.offset());
+                    if (prev != null && r.offset() <= prev) ordered = false;
+                    Header h = r.headers().lastHeader("seq");
+                    if (h == null || !("v" + new String(h.value())).equals(r.value())) headersOk = false;
+                    values.add(r.value());
+                }
+                consumer.commitSync();
+            }
+            say("consumed", values.size());
+            say("ordered", ordered);
+            say("headers", headersOk);
+            Map<TopicPartition, OffsetAndMetadata> committed = consumer.committed(consumer.assignment());
+            long total = 0;
+            for (OffsetAndMetadata om : committed.values()) total += om == null ? 0 : om.offset();
+            say("committed", total);
+        }
+    }
+
+    static void admin(String bootstrap, String topic) throws Exception {
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(a)) {
+            DescribeClusterResult cluster = admin.describeCluster();
+            say("cluster.nodes", cluster.nodes().get().size());
+            say("cluster.controller", cluster.controller().get() != null);
+            admin.createTopics(List.of(new NewTopic(topic, 3, (short) 1)
+                    .configs(Map.of("retention.ms", "3600000")))).all().get();
+            say("listed", admin.listTopics().names().get().contains(topic));
+            TopicDescription d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+            say("partitions", d.partitions().size());
+            say("topic.id", d.topicId() != null && !d.topicId().equals(Uuid.ZERO_UUID));
+            ConfigResource res = new ConfigResource(ConfigResource.Type.TOPIC, topic);
+            admin.incrementalAlterConfigs(Map.of(res, List.of(new AlterConfigOp(
+                    new ConfigEntry("cleanup.policy", "compact"), AlterConfigOp.OpType.SET)))).all().get();
+            Config cfg = admin.describeConfigs(List.of(res)).all().get().get(res);
+            say("cleanup.policy", cfg.get("cleanup.policy").value());
+            say("retention.ms", cfg.get("retention.ms").value());
+            admin.createPartitions(Map.of(topic, NewPartitions.increaseTo(4))).all().get();
+            d = admin.describeTopics(List.of(topic)).allTopicNames().get().get(topic);
+            say("partitions.after", d.partitions().size());
+            Map<TopicPartition, OffsetSpec> specs = new HashMap<>();
+            for (int i = 0; i < 4; i++) specs.put(new TopicPartition(topic, i), OffsetSpec.latest());
+            long ends = 0;
+            for (var info : admin.listOffsets(specs).all().get().values()) ends += info.offset();
+            say("end.offsets", ends);
+            FeatureMetadata features = admin.describeFeatures().featureMetadata().get();
+            say("features.metadata.version", features.finalizedFeatures().containsKey("metadata.version"));
+            admin.deleteTopics(List.of(topic)).all().get();
+            long deadline = System.currentTimeMillis() + 10000;
+            boolean gone = false;
+            while (!gone && System.currentTimeMillis() < deadline) {
+                gone = !admin.listTopics().names().get().contains(topic);
+                if (!gone) Thread.sleep(100);
+            }
+            say("deleted", gone);
+        }
+    }
+
+    /** One committed and one aborted transaction; read_committed sees only the committed one. */
+    static void transactions(String bootstrap, String topic) throws Exception {
+        Properties p = producerProps(bootstrap);
+        String txId = "java-tx-" + UUID.randomUUID();
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txId);
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            for (int i = 0; i < 10; i++) producer.send(new ProducerRecord<>(topic, "k", "committed-" + i));
+            producer.commitTransaction();
+            producer.beginTransaction();
+            for (int i = 0; i < 10; i++) producer.send(new ProducerRecord<>(topic, "k", "aborted-" + i));
+            producer.flush();
+            producer.abortTransaction();
+            producer.beginTransaction();
+            for (int i = 0; i < 5; i++) producer.send(new ProducerRecord<>(topic, "k", "late-" + i));
+            producer.commitTransaction();
+        }
+        // Transaction version 2 bumps the epoch at every commit and abort; version 1 does not.
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(a)) {
+            TransactionDescription d = admin.describeTransactions(List.of(txId)).description(txId).get();
+            say("state", d.state());
+            say("epoch", d.producerEpoch());
+        }
+        for (String isolation : List.of("read_committed", "read_uncommitted")) {
+            Properties c = consumerProps(bootstrap, null, null);
+            c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, isolation);
+            List<String> seen = new ArrayList<>();
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c)) {
+                List<TopicPartition> parts = new ArrayList<>();
+                for (PartitionInfo pi : consumer.partitionsFor(topic)) parts.add(new TopicPartition(topic, pi.partition()));
+                consumer.assign(parts);
+                consumer.seekToBeginning(parts);
+                int expected = isolation.equals("read_committed") ? 15 : 25;
+                long deadline = System.currentTimeMillis() + 30000;
+                while (seen.size() < expected && System.currentTimeMillis() < deadline) {
+                    for (ConsumerRecord<String, String> r : consumer.poll(POLL)) seen.add(r.value());
+                }
+                // Anything beyond what is expected would arrive now.
+                for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) seen.add(r.value());
+            }
+            long committed = seen.stream().filter(v -> !v.startsWith("aborted")).count();
+            say(isolation + ".total", seen.size());
+            say(isolation + ".committed", committed);
+        }
+    }
+
+    interface Call {
+        void run() throws Exception;
+    }
+
+    /** "ok", or the simple class name of what the call threw (unwrapping ExecutionException). */
+    static String outcome(Call call) {
+        try {
+            call.run();
+            return "ok";
+        } catch (java.util.concurrent.ExecutionException e) {
+            return e.getCause().getClass().getSimpleName();
+        } catch (Exception e) {
+            return e.getClass().getSimpleName();
+        }
+    }
+
+    /** A second producer with the same transactional.id fences the first. */
+    static void fencing(String bootstrap, String topic) throws Exception {
+        String txId = "java-fence-" + UUID.randomUUID();
+        Properties p = producerProps(bootstrap);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txId);
+        KafkaProducer<String, String> first = new KafkaProducer<>(p);
+        first.initTransactions();
+        first.beginTransaction();
+        first.send(new ProducerRecord<>(topic, "k", "zombie")).get();
+        try (KafkaProducer<String, String> second = new KafkaProducer<>(p)) {
+            second.initTransactions();
+            say("first.send", outcome(() -> first.send(new ProducerRecord<>(topic, "k", "zombie-2")).get()));
+            say("first.commit", outcome(first::commitTransaction));
+            say("first.abort", outcome(first::abortTransaction));
+            second.beginTransaction();
+            second.send(new ProducerRecord<>(topic, "k", "winner")).get();
+            second.commitTransaction();
+            say("second", "committed");
+        } finally {
+            first.close(Duration.ofSeconds(5));
+        }
+    }
+}
