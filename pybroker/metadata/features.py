@@ -36,10 +36,16 @@ SUPPORTED_FEATURES: dict[str, tuple[int, int]] = {
     TRANSACTION_VERSION: (TV_0, TV_2),
 }
 
-# What a new cluster starts with when `pybroker format --feature` says nothing else. Kafka 4.x
-# formats new clusters with transaction.version 2 (its default for metadata.version 4.0-IV2 and
-# later); pybroker keeps the classic protocol until an operator finalizes it (docs/transactions.md).
-DEFAULT_BOOTSTRAP_FEATURES: dict[str, int] = {METADATA_VERSION: LATEST_METADATA_VERSION}
+def default_levels(metadata_version: int = LATEST_METADATA_VERSION) -> dict[str, int]:
+    """The levels a new cluster is formatted with when `--feature` says nothing else, as Kafka's
+    Formatter chooses them for a metadata.version: transaction.version 2 from 4.0-IV2 on."""
+    return {
+        METADATA_VERSION: metadata_version,
+        TRANSACTION_VERSION: TV_2 if metadata_version >= MV_4_0_IV2 else TV_0,
+    }
+
+
+DEFAULT_BOOTSTRAP_FEATURES: dict[str, int] = default_levels()
 
 # Features with levels of their own (metadata.version and kraft.version are handled apart), and
 # the other features each level needs (Kafka's FeatureVersion.dependencies; none so far).
@@ -97,7 +103,7 @@ def format_levels(requested: Mapping[str, int]) -> dict[str, int]:
     Formatter): the defaults plus the requested levels, checked. ValueError with Kafka's message
     when a feature is unknown or a level unsupported."""
     names = sorted(n for n in SUPPORTED_FEATURES if n != METADATA_VERSION)
-    levels = dict(DEFAULT_BOOTSTRAP_FEATURES)
+    levels = default_levels(int(requested.get(METADATA_VERSION, LATEST_METADATA_VERSION)))
     for name, level in requested.items():
         if name != METADATA_VERSION and name not in SUPPORTED_FEATURES:
             raise ValueError(f"Unsupported feature: {name}. Supported features are: {', '.join(names)}")

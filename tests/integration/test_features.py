@@ -36,7 +36,8 @@ def update(conn: BrokerConnection, version: int, *updates, validate_only: bool =
 
 @pytest.fixture
 def broker(tmp_path):
-    with EmbeddedBroker(tmp_path / "data") as b:
+    """A cluster formatted with transaction.version 0, to upgrade and downgrade from there."""
+    with EmbeddedBroker(tmp_path / "data", features={TV: 0}) as b:
         conn = BrokerConnection("127.0.0.1", b.port).connect()
         try:
             yield b, conn
@@ -44,11 +45,16 @@ def broker(tmp_path):
             conn.close()
 
 
-def test_a_new_cluster_keeps_transaction_version_0_and_advertises_0_to_2(broker):
+def test_a_new_cluster_finalizes_transaction_version_2_as_kafka_4_does(tmp_path):
+    with EmbeddedBroker(tmp_path / "data") as b, BrokerConnection("127.0.0.1", b.port).connect() as conn:
+        assert finalized(conn) == {"metadata.version": 25, TV: 2}
+        assert supported(conn)[TV] == (0, 2)
+        assert TV not in supported(conn, version=3)  # features with minimum 0 are left out before v4
+
+
+def test_a_cluster_formatted_with_transaction_version_0_finalizes_only_metadata_version(broker):
     _b, conn = broker
     assert finalized(conn) == {"metadata.version": 25}
-    assert supported(conn)[TV] == (0, 2)
-    assert TV not in supported(conn, version=3)  # features with minimum 0 are left out before v4
 
 
 def test_update_features_versions_and_errors(broker):

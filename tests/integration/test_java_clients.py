@@ -79,19 +79,14 @@ def check_fencing(facts: dict[str, str]) -> None:
     assert facts["second"] == "committed"
 
 
-def test_transactions_version_1(broker, topic_name, java_client):
-    facts = java_client("transactions", broker.bootstrap_servers, topic_name)
-    check_transactions(facts)
-    assert facts["epoch"] == "0"  # version 1 keeps the epoch from InitProducerId
-    check_fencing(java_client("fencing", broker.bootstrap_servers, topic_name + "-f"))
-
-
-def test_transactions_version_2(tmp_path, java_client):
-    """KIP-890 part 2: the Java client sees transaction.version 2 finalized and bumps the epoch
-    at every commit and abort (three transactions: epoch 3)."""
-    with EmbeddedBroker(tmp_path / "data", features={"transaction.version": 2},
+@pytest.mark.parametrize("version", [0, 2])
+def test_transactions(tmp_path, java_client, version):
+    """Transaction version 2 (KIP-890 part 2, the default of a new cluster as in Kafka 4): the
+    Java producer bumps the epoch at every commit and abort, three transactions ending at epoch
+    3. Version 0 keeps the epoch InitProducerId gave."""
+    with EmbeddedBroker(tmp_path / "data", features={"transaction.version": version},
                         config={"transaction.state.log.num.partitions": 3, "offsets.topic.num.partitions": 3}) as b:
-        facts = java_client("transactions", b.bootstrap_servers, "tv2")
+        facts = java_client("transactions", b.bootstrap_servers, "tx")
         check_transactions(facts)
-        assert facts["epoch"] == "3"
-        check_fencing(java_client("fencing", b.bootstrap_servers, "tv2-f"))
+        assert facts["epoch"] == ("3" if version == 2 else "0")
+        check_fencing(java_client("fencing", b.bootstrap_servers, "tx-fenced"))

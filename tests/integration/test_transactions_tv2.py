@@ -269,7 +269,7 @@ def test_transaction_version_1_requests_on_a_version_2_cluster(tv2):
 
 
 def test_a_cluster_without_transaction_version_2_serves_version_1(tmp_path):
-    with EmbeddedBroker(tmp_path / "data", config=CONFIG) as b:
+    with EmbeddedBroker(tmp_path / "data", features={"transaction.version": 0}, config=CONFIG) as b:
         b.create_topic("t", partitions=1)
         c = Producer2(b.port)
         try:

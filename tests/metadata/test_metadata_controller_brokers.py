@@ -160,7 +160,7 @@ def test_allocate_producer_ids():
 
 def test_bootstrap_records():
     res = c.bootstrap(MetadataImage.empty(CLUSTER), ctx())
-    assert [(x.name, x.feature_level) for x in res.records] == [("metadata.version", 25)]
+    assert [(x.name, x.feature_level) for x in res.records] == [("metadata.version", 25), ("transaction.version", 2)]
     res = c.bootstrap(MetadataImage.empty(CLUSTER), ctx(bootstrap_features={"group.version": 1,
                                                                           "metadata.version": 25}))
     assert [x.name for x in res.records] == ["metadata.version", "group.version"]

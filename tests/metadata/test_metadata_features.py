@@ -124,7 +124,9 @@ def test_a_broker_that_cannot_run_a_finalized_level_cannot_register():
 
 
 def test_format_levels():
-    assert feat.format_levels({}) == {"metadata.version": 25}
+    # As Kafka 4's Formatter: transaction.version 2 by default from metadata.version 4.0-IV2 on.
+    assert feat.format_levels({}) == {"metadata.version": 25, TV: 2}
+    assert feat.format_levels({"metadata.version": 23}) == {"metadata.version": 23}
     assert feat.format_levels({TV: 2}) == {"metadata.version": 25, TV: 2}
     assert feat.format_levels({TV: 0, "kraft.version": 0}) == {"metadata.version": 25}
     assert feat.format_levels({"metadata.version": 17, TV: 1}) == {"metadata.version": 17, TV: 1}
