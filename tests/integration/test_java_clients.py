@@ -1,6 +1,7 @@
 """Apache Kafka's own Java clients (kafka-clients 4.3.0) against the broker: the default
-idempotent producer with every codec, classic and KIP-848 consumer groups, the admin client,
-transactions on transaction versions 1 and 2, and zombie fencing.
+idempotent producer with every codec, classic and KIP-848 consumer groups (members joining and
+leaving with every record consumed once), the admin client, transactions on transaction versions
+0 and 2, and zombie fencing.
 
 The jars come from PyPI (tests/java/fetch_jars.py, run by tests/run.sh); the JDK from Debian.
 Each scenario of tests/java/JavaClientCheck.java prints `key=value` facts that are asserted here.
@@ -90,3 +91,11 @@ def test_transactions(tmp_path, java_client, version):
         check_transactions(facts)
         assert facts["epoch"] == ("3" if version == 2 else "0")
         check_fencing(java_client("fencing", b.bootstrap_servers, "tx-fenced"))
+
+
+@pytest.mark.parametrize("protocol", ["classic", "consumer"])
+def test_group_members_join_and_leave(broker, topic_name, java_client, protocol):
+    """Two Java consumers share a 6-partition topic, a third joins, the first leaves, records
+    flow all along (classic: client-side assignor; consumer: KIP-848, the broker assigns)."""
+    facts = java_client("group-join-leave", broker.bootstrap_servers, topic_name, protocol)
+    assert facts == {"unique": "1500", "duplicates": "0"}

@@ -6,7 +6,10 @@
 
 import java.time.Duration;
 import java.util.*;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Future;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 
 import org.apache.kafka.clients.admin.*;
 import org.apache.kafka.clients.consumer.*;
@@ -26,6 +29,7 @@ public class JavaClientCheck {
             case "admin" -> admin(bootstrap, topic);
             case "transactions" -> transactions(bootstrap, topic);
             case "fencing" -> fencing(bootstrap, topic);
+            case "group-join-leave" -> groupJoinLeave(bootstrap, topic, args[3]);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
     }
@@ -254,5 +258,110 @@ public class JavaClientCheck {
         } finally {
             first.close(Duration.ofSeconds(5));
         }
+    }
+
+    /** One group member on its own thread: polls, commits after every batch and before giving
+     * partitions up, and publishes its assignment for the driver. */
+    static final class Member implements Runnable, ConsumerRebalanceListener {
+        final KafkaConsumer<String, String> consumer;
+        final Map<String, Integer> seen;
+        final AtomicBoolean running = new AtomicBoolean(true);
+        volatile Set<Integer> assignment = Set.of();
+        volatile Throwable failure;
+        final Thread thread = new Thread(this);
+
+        Member(String bootstrap, String group, String protocol, String topic, Map<String, Integer> seen) {
+            this.consumer = new KafkaConsumer<>(consumerProps(bootstrap, group, protocol));
+            this.seen = seen;
+            consumer.subscribe(List.of(topic), this);
+            thread.start();
+        }
+
+        public void run() {
+            try {
+                while (running.get()) {
+                    ConsumerRecords<String, String> records = consumer.poll(POLL);
+                    for (ConsumerRecord<String, String> r : records) seen.merge(r.value(), 1, Integer::sum);
+                    if (!records.isEmpty()) consumer.commitSync();
+                    Set<Integer> now = new HashSet<>();
+                    for (TopicPartition tp : consumer.assignment()) now.add(tp.partition());
+                    assignment = now;
+                }
+            } catch (Throwable t) {
+                failure = t;
+            } finally {
+                consumer.close(CloseOptions.timeout(Duration.ofSeconds(10)));
+            }
+        }
+
+        public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+            consumer.commitSync();  // hand over exactly where this member stopped
+        }
+
+        public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        }
+
+        void stop() throws InterruptedException {
+            running.set(false);
+            thread.join(30000);
+        }
+    }
+
+    static void waitFor(String what, BooleanSupplier condition) throws InterruptedException {
+        long deadline = System.currentTimeMillis() + 60000;
+        while (!condition.getAsBoolean()) {
+            if (System.currentTimeMillis() > deadline) throw new IllegalStateException("timed out waiting for " + what);
+            Thread.sleep(50);
+        }
+    }
+
+    static boolean shareAll(List<Member> members, int partitions) {
+        Set<Integer> union = new HashSet<>();
+        int sum = 0;
+        for (Member m : members) {
+            if (m.assignment.isEmpty()) return false;
+            union.addAll(m.assignment);
+            sum += m.assignment.size();
+        }
+        return union.size() == partitions && sum == partitions;
+    }
+
+    /** Two members, a third joins, the first leaves, records flowing all along: every record is
+     * consumed exactly once. */
+    static void groupJoinLeave(String bootstrap, String topic, String protocol) throws Exception {
+        int partitions = 6, perStage = 500;
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(a)) {
+            admin.createTopics(List.of(new NewTopic(topic, partitions, (short) 1))).all().get();
+        }
+        String group = "java-group-" + UUID.randomUUID();
+        Map<String, Integer> seen = new ConcurrentHashMap<>();
+        List<Member> members = new ArrayList<>();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+            members.add(new Member(bootstrap, group, protocol, topic, seen));
+            members.add(new Member(bootstrap, group, protocol, topic, seen));
+            waitFor("two members to share the partitions", () -> shareAll(members, partitions));
+            int next = 0;
+            for (int stage = 0; stage < 3; stage++) {
+                for (int i = 0; i < perStage; i++, next++) producer.send(new ProducerRecord<>(topic, "k" + next, "v" + next));
+                producer.flush();
+                if (stage == 0) {
+                    members.add(new Member(bootstrap, group, protocol, topic, seen));
+                    waitFor("three members to share the partitions", () -> shareAll(members, partitions));
+                } else if (stage == 1) {
+                    members.remove(0).stop();
+                    waitFor("two members to take over", () -> shareAll(members, partitions));
+                }
+            }
+            int total = next;
+            waitFor("every record", () -> seen.size() >= total);
+            Thread.sleep(1000);  // anything delivered twice would arrive now
+        } finally {
+            for (Member m : members) m.stop();
+        }
+        for (Member m : members) if (m.failure != null) throw new RuntimeException(m.failure);
+        say("unique", seen.size());
+        say("duplicates", seen.values().stream().filter(n -> n > 1).count());
     }
 }
