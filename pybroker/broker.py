@@ -20,6 +20,7 @@ from pybroker.config import BrokerConfig, effective_topic_config
 from pybroker.fetch_sessions import FetchSessionCache
 from pybroker.handlers import broker_handlers
 from pybroker.handlers.api_versions import handle_api_versions
+from pybroker.handlers.quorum import handle_describe_quorum
 from pybroker.metadata import features as feature_levels
 from pybroker.metadata.image import Endpoint, SecurityProtocol
 from pybroker.metadata.requests import CreatableTopic, CreateTopicsRequest
@@ -60,7 +61,12 @@ class Broker:
         self.stats = BrokerStats()
         self.metrics: Any = None  # the Prometheus endpoint, when pybroker.metrics.port is set
         self.dispatcher = Dispatcher(self, broker_handlers(config))
-        self.controller_dispatcher = Dispatcher(self, {18: ApiHandler(18, 0, 4, handle_api_versions)})
+        # The controller listener: ApiVersions, and DescribeQuorum for
+        # `kafka-metadata-quorum --bootstrap-controller`.
+        self.controller_dispatcher = Dispatcher(self, {
+            18: ApiHandler(18, 0, 4, handle_api_versions),
+            55: ApiHandler(55, 0, 2, handle_describe_quorum),
+        })
         self.listeners: dict[str, BoundListener] = {}
         self.producer_ids = ProducerIdManager(self._allocate_producer_ids)
         # Coordinator runtimes by FindCoordinator key type (0 groups, 1 transactions).
@@ -108,6 +114,16 @@ class Broker:
     def bound_port(self, listener: str | None = None) -> int:
         name = listener or self.config.broker_listeners[0].name
         return self.listeners[name].port
+
+    def controller_endpoints(self) -> list[tuple[str, str, int]]:
+        """(listener name, advertised host, port) of this node's controller listeners, with the
+        bound port where the config asked for any free one."""
+        out = []
+        for listener in self.config.advertised_controller_listeners:
+            bound = self.listeners.get(listener.name)
+            port = bound.port if listener.port == 0 and bound is not None else listener.port
+            out.append((listener.name, listener.advertised_host, port))
+        return out
 
     @property
     def bootstrap_servers(self) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 
 from protocol.api_keys import ApiKey
 from pybroker.handlers import api_versions, configs, fetch, log_dirs, metadata, offsets, produce, producer_ids, topics
-from pybroker.handlers import coordinators, features, groups, transactions
+from pybroker.handlers import coordinators, features, groups, quorum, transactions
 from pybroker.server.dispatch import ApiHandler
 
 
@@ -36,6 +36,7 @@ def broker_handlers(config: Any = None) -> dict[int, ApiHandler]:
         ApiHandler(ApiKey.DescribeTopicPartitions, 0, 0, metadata.handle_describe_topic_partitions),
         ApiHandler(ApiKey.FindCoordinator, 0, 6, coordinators.handle_find_coordinator),
         ApiHandler(ApiKey.UpdateFeatures, 0, 2, features.handle_update_features),
+        ApiHandler(ApiKey.DescribeQuorum, 0, 2, quorum.handle_describe_quorum),
         # Consumer groups: the classic protocol, committed offsets, and admin.
         ApiHandler(ApiKey.OffsetCommit, 2, 10, groups.handle_offset_commit),
         ApiHandler(ApiKey.OffsetFetch, 1, 10, groups.handle_offset_fetch),

@@ -152,9 +152,8 @@ def handle_describe_cluster(ctx: RequestContext, request: Any) -> Any:
     R = DescribeClusterResponse
     if endpoint_type == 2:
         # Controllers: this node when it is one (combined mode).
-        listeners = broker.config.advertised_controller_listeners
-        brokers = [R.DescribeClusterBroker(broker_id=broker.node_id, host=l.advertised_host, port=l.port)
-                   for l in listeners[:1]]
+        brokers = [R.DescribeClusterBroker(broker_id=broker.node_id, host=host, port=port)
+                   for _name, host, port in broker.controller_endpoints()[:1]]
         controller_id = image.controller_id
     elif endpoint_type == 1:
         include_fenced = bool(getattr(request, "include_fenced_brokers", False))

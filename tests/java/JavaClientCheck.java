@@ -30,6 +30,7 @@ public class JavaClientCheck {
             case "transactions" -> transactions(bootstrap, topic);
             case "fencing" -> fencing(bootstrap, topic);
             case "group-join-leave" -> groupJoinLeave(bootstrap, topic, args[3]);
+            case "tool-calls" -> toolCalls(bootstrap, topic);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
     }
@@ -363,5 +364,71 @@ public class JavaClientCheck {
         for (Member m : members) if (m.failure != null) throw new RuntimeException(m.failure);
         say("unique", seen.size());
         say("duplicates", seen.values().stream().filter(n -> n > 1).count());
+    }
+
+    /** The admin calls Kafka's CLI tools are built on (kafka-consumer-groups, kafka-log-dirs,
+     * kafka-delete-records, kafka-transactions, kafka-metadata-quorum, kafka-cluster), against
+     * a topic with records, a group and a transaction. */
+    static void toolCalls(String bootstrap, String topic) throws Exception {
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(a)) {
+            admin.createTopics(List.of(new NewTopic(topic, 2, (short) 1))).all().get();
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+                for (int i = 0; i < 20; i++) producer.send(new ProducerRecord<>(topic, i % 2, "k", "v" + i));
+            }
+            TopicPartition p0 = new TopicPartition(topic, 0), p1 = new TopicPartition(topic, 1);
+            String group = "java-tools-" + UUID.randomUUID();
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(consumerProps(bootstrap, group, "classic"))) {
+                consumer.subscribe(List.of(topic));
+                int got = 0;
+                long deadline = System.currentTimeMillis() + 30000;
+                while (got < 20 && System.currentTimeMillis() < deadline) got += consumer.poll(POLL).count();
+                consumer.commitSync();
+                // kafka-consumer-groups --describe, while the member is in the group
+                ConsumerGroupDescription g = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
+                say("group.state", g.groupState());
+                say("group.members", g.members().size());
+                say("group.assigned", g.members().iterator().next().assignment().topicPartitions().size());
+            }
+            say("groups.listed", admin.listGroups().all().get().stream().anyMatch(l -> l.groupId().equals(group)));
+            Map<TopicPartition, OffsetAndMetadata> offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            say("group.offsets", offsets.get(p0).offset() + offsets.get(p1).offset());
+            // kafka-consumer-groups --reset-offsets --to-earliest, then --delete-offsets and --delete
+            admin.alterConsumerGroupOffsets(group, Map.of(p0, new OffsetAndMetadata(0), p1, new OffsetAndMetadata(0))).all().get();
+            offsets = admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get();
+            say("group.offsets.reset", offsets.get(p0).offset() + offsets.get(p1).offset());
+            admin.deleteConsumerGroupOffsets(group, Set.of(p1)).all().get();
+            say("group.offsets.after.delete", admin.listConsumerGroupOffsets(group).partitionsToOffsetAndMetadata().get().size());
+            admin.deleteConsumerGroups(List.of(group)).all().get();
+            say("group.deleted", admin.listGroups().all().get().stream().noneMatch(l -> l.groupId().equals(group)));
+            // kafka-delete-records and ListOffsets earliest
+            admin.deleteRecords(Map.of(p0, RecordsToDelete.beforeOffset(4))).all().get();
+            say("earliest.after.delete", admin.listOffsets(Map.of(p0, OffsetSpec.earliest())).partitionResult(p0).get().offset());
+            // kafka-log-dirs --describe
+            var dirs = admin.describeLogDirs(List.of(admin.describeCluster().nodes().get().iterator().next().id())).allDescriptions().get();
+            boolean found = dirs.values().stream().flatMap(m -> m.values().stream())
+                    .anyMatch(d -> d.replicaInfos().containsKey(p0) && d.replicaInfos().get(p0).size() > 0);
+            say("log.dirs.has.partition", found);
+            // kafka-metadata-quorum describe --status, kafka-cluster cluster-id
+            QuorumInfo quorum = admin.describeMetadataQuorum().quorumInfo().get();
+            say("quorum.leader", quorum.leaderId());
+            say("quorum.voters", quorum.voters().size());
+            say("cluster.id", admin.describeCluster().clusterId().get() != null);
+            // kafka-transactions list / describe-producers
+            String txId = "java-tools-tx-" + UUID.randomUUID();
+            Properties tp = producerProps(bootstrap);
+            tp.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, txId);
+            try (KafkaProducer<String, String> producer = new KafkaProducer<>(tp)) {
+                producer.initTransactions();
+                producer.beginTransaction();
+                producer.send(new ProducerRecord<>(topic, 1, "k", "in-txn")).get();
+                say("txn.listed", admin.listTransactions().all().get().stream().anyMatch(l -> l.transactionalId().equals(txId)));
+                say("txn.state", admin.describeTransactions(List.of(txId)).description(txId).get().state());
+                var producers = admin.describeProducers(List.of(p1)).partitionResult(p1).get().activeProducers();
+                say("txn.open.on.partition", producers.stream().anyMatch(ps -> ps.currentTransactionStartOffset().isPresent()));
+                producer.abortTransaction();
+            }
+        }
     }
 }
