@@ -35,12 +35,20 @@ def java_client(tmp_path_factory):
                            capture_output=True, text=True, timeout=300)
     assert build.returncode == 0, build.stderr
 
+    def command(scenario: str, bootstrap: str, topic: str, *args: str) -> list[str]:
+        return [JAVA, "-cp", f"{LIB}/*:{classes}", "JavaClientCheck", scenario, bootstrap, topic, *args]
+
     def run(scenario: str, bootstrap: str, topic: str, *args: str) -> dict[str, str]:
-        done = subprocess.run([JAVA, "-cp", f"{LIB}/*:{classes}", "JavaClientCheck", scenario, bootstrap, topic, *args],
-                              capture_output=True, text=True, timeout=180)
+        done = subprocess.run(command(scenario, bootstrap, topic, *args), capture_output=True, text=True, timeout=180)
         assert done.returncode == 0, done.stdout + done.stderr[-4000:]
         return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 
+    def start(scenario: str, bootstrap: str, topic: str, *args: str) -> subprocess.Popen:
+        """The scenario as a running process, its standard output readable line by line."""
+        return subprocess.Popen(command(scenario, bootstrap, topic, *args), stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE, text=True, bufsize=1)
+
+    run.start = start  # type: ignore[attr-defined]
     return run
 
 
@@ -112,3 +120,35 @@ def test_admin_calls_of_kafkas_command_line_tools(broker, topic_name, java_clien
         "quorum.leader": str(broker.broker.node_id), "quorum.voters": "1", "cluster.id": "true",
         "txn.listed": "true", "txn.state": "Ongoing", "txn.open.on.partition": "true",
     }
+
+
+def test_default_producer_through_a_broker_restart(tmp_path, java_client):
+    """Apache Kafka's Java producer, idempotent by default, keeps sending while the broker
+    process restarts: every record is there once, in order (InitProducerId, sequence checks and
+    producer state surviving the restart)."""
+    from broker_process import BrokerProcess
+    from test_persistence import consume_values, create_topic
+
+    total = 20_000
+    with BrokerProcess(tmp_path / "data") as broker:
+        create_topic(broker.bootstrap_servers, "java-exactly", 1)
+        proc = java_client.start("produce-paced", broker.bootstrap_servers, "java-exactly", str(total))
+        try:
+            acked = 0
+            for line in proc.stdout:
+                if line.startswith("acked="):
+                    acked = int(line.split("=", 1)[1])
+                    if acked >= total // 4:
+                        break
+            assert 0 < acked < total, "the restart must happen while records are in flight"
+            broker.stop()
+            broker.start()
+            out, err = proc.communicate(timeout=180)
+        finally:
+            if proc.poll() is None:
+                proc.kill()
+        assert proc.returncode == 0, err[-4000:]
+        facts = dict(line.split("=", 1) for line in out.splitlines() if "=" in line and not line.startswith("acked="))
+        assert facts == {"failed": "0", "produced": str(total)}
+        got = consume_values(broker.bootstrap_servers, "java-exactly", 1, total)
+        assert [v for _, _, v in sorted(got)] == [b"%08d" % i for i in range(total)]

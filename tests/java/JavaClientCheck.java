@@ -31,6 +31,7 @@ public class JavaClientCheck {
             case "fencing" -> fencing(bootstrap, topic);
             case "group-join-leave" -> groupJoinLeave(bootstrap, topic, args[3]);
             case "tool-calls" -> toolCalls(bootstrap, topic);
+            case "produce-paced" -> producePaced(bootstrap, topic, Integer.parseInt(args[3]));
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
     }
@@ -430,5 +431,33 @@ public class JavaClientCheck {
                 producer.abortTransaction();
             }
         }
+    }
+
+    /** `count` records with the default (idempotent) producer, spread out over time, printing
+     * "acked=N" as acknowledgements arrive so a test can restart the broker midway. */
+    static void producePaced(String bootstrap, String topic, int count) throws Exception {
+        Properties p = producerProps(bootstrap);
+        p.put(ProducerConfig.DELIVERY_TIMEOUT_MS_CONFIG, 120000);
+        p.put(ProducerConfig.RETRY_BACKOFF_MS_CONFIG, 50);
+        p.put(ProducerConfig.RECONNECT_BACKOFF_MAX_MS_CONFIG, 200);
+        p.put(ProducerConfig.LINGER_MS_CONFIG, 5);
+        java.util.concurrent.atomic.AtomicInteger acked = new java.util.concurrent.atomic.AtomicInteger();
+        java.util.concurrent.atomic.AtomicInteger failed = new java.util.concurrent.atomic.AtomicInteger();
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            for (int i = 0; i < count; i++) {
+                producer.send(new ProducerRecord<>(topic, String.format("%08d", i)), (md, e) -> {
+                    if (e != null) failed.incrementAndGet();
+                    int n = acked.incrementAndGet();
+                    if (n % 500 == 0) {
+                        System.out.println("acked=" + n);
+                        System.out.flush();
+                    }
+                });
+                if (i % 200 == 0) Thread.sleep(20);
+            }
+            producer.flush();
+        }
+        say("failed", failed.get());
+        say("produced", acked.get());
     }
 }
