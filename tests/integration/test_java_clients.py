@@ -99,6 +99,17 @@ def test_transactions(tmp_path, java_client, version):
         check_transactions(facts)
         assert facts["epoch"] == ("3" if version == 2 else "0")
         check_fencing(java_client("fencing", b.bootstrap_servers, "tx-fenced"))
+        # Kafka Streams' exactly-once loop: offsets committed inside each transaction
+        # (AddOffsetsToTxn and TxnOffsetCommit on version 0, TxnOffsetCommit v5 alone on 2).
+        facts = java_client("consume-transform-produce", b.bootstrap_servers, "eos", "2000")
+        assert facts == {"committed": "2000", "transactions.positive": "true",
+                         "output.unique": "2000", "output.total": "2000"}
+        requests = {key: sum(latency.counts) for key, latency in b.broker.stats.requests.items()}
+        add_partitions, add_offsets = requests.get(24, 0), requests.get(25, 0)
+        if version == 2:  # the client adds nothing itself: Produce v12 and TxnOffsetCommit v5 do
+            assert (add_partitions, add_offsets) == (0, 0)
+        else:
+            assert add_partitions > 0 and add_offsets > 0
 
 
 @pytest.mark.parametrize("protocol", ["classic", "consumer"])

@@ -32,6 +32,7 @@ public class JavaClientCheck {
             case "group-join-leave" -> groupJoinLeave(bootstrap, topic, args[3]);
             case "tool-calls" -> toolCalls(bootstrap, topic);
             case "produce-paced" -> producePaced(bootstrap, topic, Integer.parseInt(args[3]));
+            case "consume-transform-produce" -> consumeTransformProduce(bootstrap, topic, Integer.parseInt(args[3]));
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
     }
@@ -459,5 +460,72 @@ public class JavaClientCheck {
         }
         say("failed", failed.get());
         say("produced", acked.get());
+    }
+
+    /** Exactly-once consume-transform-produce as Kafka Streams does it: a read_committed group
+     * consumer, a transactional producer, the consumer's offsets committed in each transaction
+     * with sendOffsetsToTransaction (KIP-447 group metadata). `<topic>-in` to `<topic>-out`. */
+    static void consumeTransformProduce(String bootstrap, String topic, int count) throws Exception {
+        String in = topic + "-in", out = topic + "-out", group = "java-eos-" + UUID.randomUUID();
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(a)) {
+            admin.createTopics(List.of(new NewTopic(in, 3, (short) 1), new NewTopic(out, 3, (short) 1))).all().get();
+        }
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap))) {
+            for (int i = 0; i < count; i++) producer.send(new ProducerRecord<>(in, "k" + i, "in-" + i));
+        }
+        Properties c = consumerProps(bootstrap, group, "classic");
+        c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        Properties p = producerProps(bootstrap);
+        p.put(ProducerConfig.TRANSACTIONAL_ID_CONFIG, "java-eos-" + UUID.randomUUID());
+        int transactions = 0, processed = 0;
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(c);
+             KafkaProducer<String, String> producer = new KafkaProducer<>(p)) {
+            producer.initTransactions();
+            consumer.subscribe(List.of(in));
+            long deadline = System.currentTimeMillis() + 60000;
+            while (processed < count && System.currentTimeMillis() < deadline) {
+                ConsumerRecords<String, String> records = consumer.poll(POLL);
+                if (records.isEmpty()) continue;
+                producer.beginTransaction();
+                Map<TopicPartition, OffsetAndMetadata> offsets = new HashMap<>();
+                for (ConsumerRecord<String, String> r : records) {
+                    producer.send(new ProducerRecord<>(out, r.key(), r.value().replace("in-", "out-")));
+                    offsets.put(new TopicPartition(r.topic(), r.partition()), new OffsetAndMetadata(r.offset() + 1));
+                    processed++;
+                }
+                producer.sendOffsetsToTransaction(offsets, consumer.groupMetadata());
+                producer.commitTransaction();
+                transactions++;
+            }
+            long committed = 0;
+            for (OffsetAndMetadata om : consumer.committed(consumer.assignment()).values()) committed += om == null ? 0 : om.offset();
+            say("committed", committed);
+        }
+        say("transactions.positive", transactions > 0);
+        Properties v = consumerProps(bootstrap, null, null);
+        v.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+        Set<String> seen = new HashSet<>();
+        int total = 0;
+        try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(v)) {
+            List<TopicPartition> parts = new ArrayList<>();
+            for (int i = 0; i < 3; i++) parts.add(new TopicPartition(out, i));
+            consumer.assign(parts);
+            consumer.seekToBeginning(parts);
+            long deadline = System.currentTimeMillis() + 30000;
+            while (seen.size() < count && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(POLL)) {
+                    seen.add(r.value());
+                    total++;
+                }
+            }
+            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) {
+                seen.add(r.value());
+                total++;
+            }
+        }
+        say("output.unique", seen.size());
+        say("output.total", total);
     }
 }
