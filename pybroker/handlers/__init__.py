@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from protocol.api_keys import ApiKey
-from pybroker.handlers import api_versions, configs, fetch, log_dirs, metadata, offsets, produce, producer_ids, topics
+from pybroker.handlers import acls, api_versions, configs, fetch, log_dirs, metadata, offsets, produce, producer_ids, topics
 from pybroker.handlers import coordinators, features, groups, quorum, transactions
 from pybroker.server.dispatch import ApiHandler
 
@@ -37,6 +37,10 @@ def broker_handlers(config: Any = None) -> dict[int, ApiHandler]:
         ApiHandler(ApiKey.FindCoordinator, 0, 6, coordinators.handle_find_coordinator),
         ApiHandler(ApiKey.UpdateFeatures, 0, 2, features.handle_update_features),
         ApiHandler(ApiKey.DescribeQuorum, 0, 2, quorum.handle_describe_quorum),
+        # No authorizer: ACL requests are answered as Kafka answers them without one.
+        ApiHandler(ApiKey.DescribeAcls, 1, 3, acls.handle_describe_acls),
+        ApiHandler(ApiKey.CreateAcls, 1, 3, acls.handle_create_acls),
+        ApiHandler(ApiKey.DeleteAcls, 1, 3, acls.handle_delete_acls),
         # Consumer groups: the classic protocol, committed offsets, and admin.
         ApiHandler(ApiKey.OffsetCommit, 2, 10, groups.handle_offset_commit),
         ApiHandler(ApiKey.OffsetFetch, 1, 10, groups.handle_offset_fetch),

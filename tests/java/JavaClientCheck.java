@@ -417,6 +417,8 @@ public class JavaClientCheck {
             say("quorum.leader", quorum.leaderId());
             say("quorum.voters", quorum.voters().size());
             say("cluster.id", admin.describeCluster().clusterId().get() != null);
+            // kafka-acls --list: no authorizer, as a Kafka broker without one says
+            say("acls", outcome(() -> admin.describeAcls(org.apache.kafka.common.acl.AclBindingFilter.ANY).values().get()));
             // kafka-transactions list / describe-producers
             String txId = "java-tools-tx-" + UUID.randomUUID();
             Properties tp = producerProps(bootstrap);
