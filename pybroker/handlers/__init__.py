@@ -9,7 +9,7 @@ from typing import Any
 
 from protocol.api_keys import ApiKey
 from pybroker.handlers import acls, api_versions, configs, fetch, log_dirs, metadata, offsets, produce, producer_ids, topics
-from pybroker.handlers import coordinators, features, groups, quorum, transactions
+from pybroker.handlers import coordinators, elections, features, groups, quorum, transactions
 from pybroker.server.dispatch import ApiHandler
 
 
@@ -37,6 +37,7 @@ def broker_handlers(config: Any = None) -> dict[int, ApiHandler]:
         ApiHandler(ApiKey.FindCoordinator, 0, 6, coordinators.handle_find_coordinator),
         ApiHandler(ApiKey.UpdateFeatures, 0, 2, features.handle_update_features),
         ApiHandler(ApiKey.DescribeQuorum, 0, 2, quorum.handle_describe_quorum),
+        ApiHandler(ApiKey.ElectLeaders, 0, 2, elections.handle_elect_leaders),
         # No authorizer: ACL requests are answered as Kafka answers them without one.
         ApiHandler(ApiKey.DescribeAcls, 1, 3, acls.handle_describe_acls),
         ApiHandler(ApiKey.CreateAcls, 1, 3, acls.handle_create_acls),

@@ -717,6 +717,52 @@ def _leader_and_isr_updates(image: MetadataImage, *, remove: int | None = None, 
     return out
 
 
+PREFERRED_ELECTION, UNCLEAN_ELECTION = 0, 1
+
+
+def elect_leaders(image: MetadataImage, election_type: int, partitions: list[tuple[str, int]] | None,
+                  ctx: ControllerContext) -> ControllerResult[list[tuple[str, int, ApiError]]]:
+    """ElectLeaders, as Kafka's ReplicationControlManager: a preferred election moves leadership
+    to the first replica when it is in the ISR and may lead; an unclean one gives a leaderless
+    partition any live replica. `partitions` None means every partition, and then partitions
+    that need no election are left out of the results."""
+    every = partitions is None
+    if every:
+        partitions = [(name, p) for name, topic in sorted(image.topics_by_name.items())
+                      for p in sorted(topic.partitions)]
+    results: list[tuple[str, int, ApiError]] = []
+    records: list[Any] = []
+    for name, p in partitions:
+        topic = image.topics_by_name.get(name)
+        reg = topic.partitions.get(p) if topic is not None else None
+        if reg is None:
+            results.append((name, p, ApiError.of(
+                ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+                f"No such topic as {name}" if topic is None else f"No such partition as {name}-{p}")))
+            continue
+        preferred = reg.replicas[0] if reg.replicas else NO_LEADER
+        if (election_type == PREFERRED_ELECTION and reg.leader == preferred) or \
+                (election_type == UNCLEAN_ELECTION and reg.leader != NO_LEADER):
+            if not every:
+                results.append((name, p, ApiError.of(ErrorCode.ELECTION_NOT_NEEDED)))
+            continue
+        if election_type == PREFERRED_ELECTION:
+            leader = preferred if preferred in reg.isr and _is_active(image, preferred) else NO_LEADER
+            missing = ErrorCode.PREFERRED_LEADER_NOT_AVAILABLE
+        else:
+            leader = _elect(reg, reg.isr, lambda b: _is_active(image, b))
+            if leader == NO_LEADER:  # unclean: any live replica, out of the ISR if need be
+                leader = _elect(reg, reg.replicas, lambda b: _is_active(image, b))
+            missing = ErrorCode.ELIGIBLE_LEADERS_NOT_AVAILABLE
+        if leader == NO_LEADER:
+            results.append((name, p, ApiError.of(missing)))
+            continue
+        isr = None if leader in reg.isr else [leader]  # an unclean leader starts a new ISR
+        records.append(r.PartitionChangeRecord(partition_id=p, topic_id=topic.topic_id, leader=leader, isr=isr))
+        results.append((name, p, NO_ERROR))
+    return ControllerResult(records, results)
+
+
 def register_broker(image: MetadataImage, request: BrokerRegistrationRequest, ctx: ControllerContext,
                     tracker: BrokerHeartbeatTracker) -> ControllerResult[BrokerRegistrationReply]:
     """BrokerRegistration: a RegisterBrokerRecord whose offset is the new broker epoch. A new
@@ -1144,6 +1190,10 @@ class QuorumController:
 
     async def unregister_broker(self, broker_id: int) -> ApiError:
         return await self._run(lambda img, ctx: unregister_broker(img, broker_id, ctx, self.tracker))
+
+    async def elect_leaders(self, election_type: int,
+                            partitions: list[tuple[str, int]] | None) -> list[tuple[str, int, ApiError]]:
+        return await self._run(lambda img, ctx: elect_leaders(img, election_type, partitions, ctx))
 
     async def update_features(self, updates: list[FeatureUpdate], validate_only: bool = False) -> ApiError:
         return await self._run(lambda img, ctx: update_features(img, updates, validate_only, ctx, self.node_id))

@@ -122,15 +122,15 @@ def test_group_members_join_and_leave(broker, topic_name, java_client, protocol)
 
 def test_admin_calls_of_kafkas_command_line_tools(broker, topic_name, java_client):
     """What kafka-consumer-groups (describe, reset, delete offsets, delete), kafka-delete-records,
-    kafka-log-dirs, kafka-metadata-quorum, kafka-cluster, kafka-acls and kafka-transactions ask
-    the broker."""
+    kafka-log-dirs, kafka-metadata-quorum, kafka-cluster, kafka-leader-election, kafka-acls and
+    kafka-transactions ask the broker."""
     facts = java_client("tool-calls", broker.bootstrap_servers, topic_name)
     assert facts == {
         "group.state": "Stable", "group.members": "1", "group.assigned": "2", "groups.listed": "true",
         "group.offsets": "20", "group.offsets.reset": "0", "group.offsets.after.delete": "1",
         "group.deleted": "true", "earliest.after.delete": "4", "log.dirs.has.partition": "true",
         "quorum.leader": str(broker.broker.node_id), "quorum.voters": "1", "cluster.id": "true",
-        "acls": "SecurityDisabledException",
+        "acls": "SecurityDisabledException", "election": "ElectionNotNeededException", "election.all": "0",
         "txn.listed": "true", "txn.state": "Ongoing", "txn.open.on.partition": "true",
     }
 

@@ -369,8 +369,9 @@ public class JavaClientCheck {
     }
 
     /** The admin calls Kafka's CLI tools are built on (kafka-consumer-groups, kafka-log-dirs,
-     * kafka-delete-records, kafka-transactions, kafka-metadata-quorum, kafka-cluster), against
-     * a topic with records, a group and a transaction. */
+     * kafka-delete-records, kafka-transactions, kafka-metadata-quorum, kafka-cluster,
+     * kafka-leader-election, kafka-acls), against a topic with records, a group and a
+     * transaction. */
     static void toolCalls(String bootstrap, String topic) throws Exception {
         Properties a = new Properties();
         a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
@@ -417,6 +418,10 @@ public class JavaClientCheck {
             say("quorum.leader", quorum.leaderId());
             say("quorum.voters", quorum.voters().size());
             say("cluster.id", admin.describeCluster().clusterId().get() != null);
+            // kafka-leader-election --election-type preferred: the preferred replica already leads
+            var election = admin.electLeaders(ElectionType.PREFERRED, Set.of(p0)).partitions().get();
+            say("election", election.get(p0).map(e -> e.getClass().getSimpleName()).orElse("elected"));
+            say("election.all", admin.electLeaders(ElectionType.PREFERRED, null).partitions().get().size());
             // kafka-acls --list: no authorizer, as a Kafka broker without one says
             say("acls", outcome(() -> admin.describeAcls(org.apache.kafka.common.acl.AclBindingFilter.ANY).values().get()));
             // kafka-transactions list / describe-producers
