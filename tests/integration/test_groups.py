@@ -43,6 +43,7 @@ def producer_for(bootstrap: str, topic: str):
 class ConfluentMember:
     def __init__(self, name: str, bootstrap: str, group: str, topic: str, **config) -> None:
         self.name = name
+        self.cooperative = config.get("partition.assignment.strategy") == "cooperative-sticky"
         self._assignment: set[int] = set()
         self.assigned_events = 0
         self.revoked_events = 0
@@ -80,6 +81,13 @@ class ConfluentMember:
         return self._assignment
 
     def close(self) -> None:
+        if self.cooperative:
+            # Give the partitions up in poll() first: librdkafka can hang forever when close()
+            # itself has to run a cooperative revocation (confluentinc/librdkafka#4041).
+            self.consumer.unsubscribe()
+            deadline = time.monotonic() + 10
+            while self.consumer.assignment() and time.monotonic() < deadline:
+                self.consumer.consume(10, 0.1)
         self.consumer.close()
 
 
