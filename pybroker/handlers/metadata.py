@@ -83,8 +83,8 @@ def handle_metadata(ctx: RequestContext, request: Any) -> Any:
     if wanted is not None:
         for t in wanted:
             name = t.name
-            if name is None and t.topic_id != ZERO_UUID:
-                continue
+            if t.topic_id != ZERO_UUID:
+                continue  # looked up by id (the Java client leaves the name empty, not null)
             if name is not None and image.topic(name) is None and auto_create and not name.startswith("__"):
                 to_create.append(name)
     if to_create:
@@ -116,7 +116,8 @@ def _build(ctx: RequestContext, request: Any, wanted: Any) -> Any:
             topics.append(_topic_entry(topic, live, include_ops))
     else:
         for t in wanted:
-            if t.name is None:
+            # As Kafka: a topic id, when given, identifies the topic; the name is then ignored.
+            if t.topic_id != ZERO_UUID or t.name is None:
                 topic = image.topic_by_id(t.topic_id)
                 if topic is None:
                     topics.append(_error_topic(None, t.topic_id, ErrorCode.UNKNOWN_TOPIC_ID))

@@ -165,3 +165,13 @@ def test_default_producer_through_a_broker_restart(tmp_path, java_client):
         assert facts == {"failed": "0", "produced": str(total)}
         got = consume_values(broker.bootstrap_servers, "java-exactly", 1, total)
         assert [v for _, _, v in sorted(got)] == [b"%08d" % i for i in range(total)]
+
+
+def test_regex_subscription_and_offsets_for_times(broker, java_client):
+    """KIP-848 subscription by a pattern the broker resolves (SubscriptionPattern), a matching
+    topic created after the member joined included; the member resolves its assignment's topic
+    ids with Metadata by id. offsetsForTimes finds the first record at or after a timestamp."""
+    prefix = f"rx{uuid.uuid4().hex[:8]}"
+    facts = java_client("regex-and-times", broker.bootstrap_servers, prefix)
+    assert facts == {"assigned.topics": "-a,-b", "consumed": "10", "consumed.unmatched": "0",
+                     "offset.for.time": "3@3000"}

@@ -33,6 +33,7 @@ public class JavaClientCheck {
             case "tool-calls" -> toolCalls(bootstrap, topic);
             case "produce-paced" -> producePaced(bootstrap, topic, Integer.parseInt(args[3]));
             case "consume-transform-produce" -> consumeTransformProduce(bootstrap, topic, Integer.parseInt(args[3]));
+            case "regex-and-times" -> regexAndTimes(bootstrap, topic);
             default -> throw new IllegalArgumentException("unknown scenario " + scenario);
         }
     }
@@ -534,5 +535,44 @@ public class JavaClientCheck {
         }
         say("output.unique", seen.size());
         say("output.total", total);
+    }
+
+    /** KIP-848 subscription by a regular expression the broker evaluates (SubscriptionPattern),
+     * topics created after the member joined included, and offsetsForTimes (ListOffsets by
+     * timestamp). Topics `<topic>-a`, `<topic>-b` match `<topic>-.*`; `<topic>x` does not. */
+    static void regexAndTimes(String bootstrap, String topic) throws Exception {
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(a);
+             KafkaProducer<String, String> producer = new KafkaProducer<>(producerProps(bootstrap));
+             KafkaConsumer<String, String> consumer = new KafkaConsumer<>(
+                     consumerProps(bootstrap, "java-regex-" + UUID.randomUUID(), "consumer"))) {
+            admin.createTopics(List.of(new NewTopic(topic + "-a", 2, (short) 1), new NewTopic(topic + "x", 1, (short) 1)))
+                    .all().get();
+            consumer.subscribe(new SubscriptionPattern(topic + "-.*"));  // topic names here hold no regex syntax
+            Set<String> seen = new HashSet<>();
+            long deadline = System.currentTimeMillis() + 10000;
+            while (consumer.assignment().isEmpty() && System.currentTimeMillis() < deadline) consumer.poll(POLL);
+            // A matching topic created after the member subscribed joins its assignment too.
+            admin.createTopics(List.of(new NewTopic(topic + "-b", 1, (short) 1))).all().get();
+            long t0 = System.currentTimeMillis();
+            for (String t : List.of(topic + "-a", topic + "-b", topic + "x")) {
+                for (int i = 0; i < 5; i++) producer.send(new ProducerRecord<>(t, null, t0 + i * 1000L, "k", t + "/" + i)).get();
+            }
+            deadline = System.currentTimeMillis() + 30000;
+            while (seen.size() < 10 && System.currentTimeMillis() < deadline) {
+                for (ConsumerRecord<String, String> r : consumer.poll(POLL)) seen.add(r.value());
+            }
+            for (ConsumerRecord<String, String> r : consumer.poll(Duration.ofMillis(500))) seen.add(r.value());
+            Set<String> topics = new TreeSet<>();
+            for (TopicPartition tp : consumer.assignment()) topics.add(tp.topic().substring(topic.length()));
+            say("assigned.topics", String.join(",", topics));
+            say("consumed", seen.size());
+            say("consumed.unmatched", seen.stream().filter(v -> v.startsWith(topic + "x/")).count());
+            // The first record at or after t0 + 2.5 s in <topic>-b is its fourth (offset 3).
+            TopicPartition b0 = new TopicPartition(topic + "-b", 0);
+            var found = consumer.offsetsForTimes(Map.of(b0, t0 + 2500)).get(b0);
+            say("offset.for.time", found == null ? "none" : found.offset() + "@" + (found.timestamp() - t0));
+        }
     }
 }
