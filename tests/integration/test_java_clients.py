@@ -39,7 +39,7 @@ def java_client(tmp_path_factory):
         return [JAVA, "-cp", f"{LIB}/*:{classes}", "JavaClientCheck", scenario, bootstrap, topic, *args]
 
     def run(scenario: str, bootstrap: str, topic: str, *args: str) -> dict[str, str]:
-        done = subprocess.run(command(scenario, bootstrap, topic, *args), capture_output=True, text=True, timeout=180)
+        done = subprocess.run(command(scenario, bootstrap, topic, *args), capture_output=True, text=True, timeout=280)
         assert done.returncode == 0, done.stdout + done.stderr[-4000:]
         return dict(line.split("=", 1) for line in done.stdout.splitlines() if "=" in line)
 

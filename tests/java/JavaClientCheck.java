@@ -294,7 +294,7 @@ public class JavaClientCheck {
             } catch (Throwable t) {
                 failure = t;
             } finally {
-                consumer.close(CloseOptions.timeout(Duration.ofSeconds(10)));
+                consumer.close(CloseOptions.timeout(Duration.ofSeconds(30)));
             }
         }
 
@@ -312,10 +312,24 @@ public class JavaClientCheck {
     }
 
     static void waitFor(String what, BooleanSupplier condition) throws InterruptedException {
-        long deadline = System.currentTimeMillis() + 60000;
+        // Generous: a member that could not leave in time is only dropped at the broker's
+        // session timeout (group.consumer.session.timeout.ms, 45 s by default).
+        long deadline = System.currentTimeMillis() + 120000;
         while (!condition.getAsBoolean()) {
             if (System.currentTimeMillis() > deadline) throw new IllegalStateException("timed out waiting for " + what);
             Thread.sleep(50);
+        }
+    }
+
+    static String describeGroup(String bootstrap, String group) {
+        Properties a = new Properties();
+        a.put(AdminClientConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap);
+        try (Admin admin = Admin.create(a)) {
+            ConsumerGroupDescription d = admin.describeConsumerGroups(List.of(group)).describedGroups().get(group).get();
+            return d.groupState() + " " + d.members().stream()
+                    .map(m -> m.consumerId() + "=" + m.assignment().topicPartitions()).toList();
+        } catch (Exception e) {
+            return "describe failed: " + e;
         }
     }
 
@@ -355,7 +369,13 @@ public class JavaClientCheck {
                     waitFor("three members to share the partitions", () -> shareAll(members, partitions));
                 } else if (stage == 1) {
                     members.remove(0).stop();
-                    waitFor("two members to take over", () -> shareAll(members, partitions));
+                    try {
+                        waitFor("two members to take over", () -> shareAll(members, partitions));
+                    } catch (IllegalStateException e) {
+                        throw new IllegalStateException(e.getMessage() + "; clients see "
+                                + members.stream().map(m -> m.assignment.toString()).toList()
+                                + ", the broker: " + describeGroup(bootstrap, group), e);
+                    }
                 }
             }
             int total = next;
