@@ -115,6 +115,17 @@ class Broker:
         name = listener or self.config.broker_listeners[0].name
         return self.listeners[name].port
 
+    def endpoint_of(self, broker_id: int) -> Any:
+        """Where to reach another broker: its registered endpoint on the first of this node's
+        broker listeners it has. ConnectionError when it has none."""
+        reg = self.image.broker(broker_id)
+        if reg is not None:
+            for listener in self.config.broker_listeners:
+                endpoint = reg.endpoint(listener.name)
+                if endpoint is not None:
+                    return endpoint
+        raise ConnectionError(f"broker {broker_id} has no reachable endpoint")
+
     def controller_endpoints(self) -> list[tuple[str, str, int]]:
         """(listener name, advertised host, port) of this node's controller listeners, with the
         bound port where the config asked for any free one."""

@@ -282,15 +282,7 @@ class _RemoteCoordinators:
             idle = self._idle.get(broker_id)
             if idle:
                 return idle.pop()
-        reg = self.broker.image.broker(broker_id)
-        endpoint = None
-        if reg is not None:
-            for listener in self.broker.config.broker_listeners:
-                endpoint = reg.endpoint(listener.name)
-                if endpoint is not None:
-                    break
-        if endpoint is None:
-            raise ConnectionError(f"broker {broker_id} has no reachable endpoint")
+        endpoint = self.broker.endpoint_of(broker_id)
         return BrokerConnection(endpoint.host, endpoint.port, node_id=broker_id).connect()
 
     def add_partitions(self, broker_id: int, transactional_id: str, producer_id: int, producer_epoch: int,

@@ -199,15 +199,7 @@ class MarkerWriter:
         from protocol.messages import WriteTxnMarkersRequest
         from pybroker.tools.client import BrokerConnection
 
-        reg = self.broker.image.broker(broker_id)
-        endpoint = None
-        if reg is not None:
-            for listener in self.broker.config.broker_listeners:
-                endpoint = reg.endpoint(listener.name)
-                if endpoint is not None:
-                    break
-        if endpoint is None:
-            raise ConnectionError(f"broker {broker_id} has no reachable endpoint")
+        endpoint = self.broker.endpoint_of(broker_id)
         conn = self._remote.get(broker_id)
         if conn is None or (conn.host, conn.port) != (endpoint.host, endpoint.port):
             conn = BrokerConnection(endpoint.host, endpoint.port, node_id=broker_id).connect()
