@@ -399,6 +399,15 @@ class Log:
             raise err
         return found
 
+    def _check_timestamps(self, found: list[tuple[int, int, Header]], now: int) -> None:
+        """CreateTime batches must lie within message.timestamp.before/after.max.ms of now."""
+        cfg = self.config
+        latest = now + cfg.message_timestamp_after_max_ms
+        earliest = now - cfg.message_timestamp_before_max_ms
+        for _pos, _size, h in found:
+            if (h[B_MAX_TIMESTAMP] > latest or h[B_BASE_TIMESTAMP] < earliest) and not h[B_ATTRIBUTES] & CONTROL_FLAG:
+                raise InvalidTimestampError(f"timestamp {h[B_MAX_TIMESTAMP]} is outside the range the topic allows")
+
     def append(
         self, batches: bytes | bytearray | memoryview, *, leader_epoch: int,
         log_append_time_ms: int | None = None, validate_producers: bool = True,
@@ -421,15 +430,7 @@ class Log:
             now = self._clock()
             append_time = (log_append_time_ms if log_append_time_ms is not None else now) if stamp else -1
             if not stamp:
-                # CreateTime batches must lie within message.timestamp.before/after.max.ms of now.
-                cfg = self.config
-                latest = now + cfg.message_timestamp_after_max_ms
-                earliest = now - cfg.message_timestamp_before_max_ms
-                for _pos, _size, h in found:
-                    if (h[B_MAX_TIMESTAMP] > latest or h[B_BASE_TIMESTAMP] < earliest) and not h[B_ATTRIBUTES] & CONTROL_FLAG:
-                        raise InvalidTimestampError(
-                            f"timestamp {h[B_MAX_TIMESTAMP]} is outside the range the topic allows"
-                        )
+                self._check_timestamps(found, now)
             # Without LogAppendTime only baseOffset and partitionLeaderEpoch change, and the CRC
             # does not cover them: write a new 16-byte prefix per batch and the rest of it
             # straight from the caller's buffer in one gather write (no copy of the payload).
