@@ -320,7 +320,8 @@ class Log:
     def _new_segment(self, base: int, now: int) -> Segment:
         cfg = self.config
         return Segment.create(self._dirname, base, self.cache, index_interval=cfg.index_interval_bytes,
-                              index_max_bytes=cfg.segment_index_bytes, now_ms=now)
+                              index_max_bytes=cfg.segment_index_bytes, now_ms=now,
+                              preallocate_log=cfg.segment_bytes if cfg.preallocate else 0)
 
     def update_config(self, config: LogConfig) -> None:
         """Apply changed topic configs (IncrementalAlterConfigs); they act from the next

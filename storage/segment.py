@@ -39,6 +39,12 @@ _SCAN_SIZE = _SCAN.size  # 43
 # batches cost one read each since the scan jumps from header to header.
 _SCAN_CHUNK = 8 * 1024
 INT32_MAX = (1 << 31) - 1
+# Disk blocks are allocated ahead of the write position (FileCache.reserve) by as much again
+# as the segment holds, within these bounds: a busy log asks once per 16 MiB, a quiet one holds
+# little it does not use. Rolls and closes give back what is left.
+RESERVE_MIN = 64 * 1024
+RESERVE_MAX = 16 * 1024 * 1024
+_NO_RESERVE = 1 << 62
 
 
 def file_prefix(offset: int) -> str:
@@ -56,7 +62,7 @@ class Segment:
     __slots__ = (
         "dir", "base_offset", "log_ref", "index", "time_index", "size", "next_offset",
         "max_timestamp", "max_timestamp_offset", "bytes_since_index", "first_batch_timestamp",
-        "created_ms", "index_interval", "_cache", "txn_index",
+        "created_ms", "index_interval", "_cache", "txn_index", "reserved",
     )
 
     def __init__(
@@ -88,15 +94,19 @@ class Segment:
         self.created_ms = created_ms
         self.index_interval = index_interval
         self.txn_index = TransactionIndex(stem + TXN_INDEX_SUFFIX, base_offset)
+        # End of the disk blocks known to be allocated for the log file (FileCache.reserve).
+        self.reserved = size
 
     # -- construction -------------------------------------------------------------------------
 
     @classmethod
     def create(
         cls, directory: str, base_offset: int, cache: FileCache, *, index_interval: int,
-        index_max_bytes: int, now_ms: int, preallocate_index: bool = True,
+        index_max_bytes: int, now_ms: int, preallocate_index: bool = True, preallocate_log: int = 0,
     ) -> Segment:
-        """A new empty active segment; any files left at this base offset are emptied."""
+        """A new empty active segment; any files left at this base offset are emptied.
+        `preallocate_log` bytes of disk are allocated for the log file at once (Kafka's
+        `preallocate`), the file's size staying that of its data."""
         seg = cls(
             directory, base_offset, cache, index_interval=index_interval,
             index_max_bytes=index_max_bytes, size=0, index_entries=0, time_entries=0,
@@ -109,6 +119,8 @@ class Segment:
         if preallocate_index:
             seg.index.preallocate()
             seg.time_index.preallocate()
+        if preallocate_log and cache.reserve(seg.log_ref, 0, preallocate_log):
+            seg.reserved = preallocate_log
         return seg
 
     @classmethod
@@ -153,6 +165,8 @@ class Segment:
         (size, last_offset, max_ts) per batch, in order. Index entries follow Kafka: one
         every index.interval.bytes."""
         pos = self.size
+        if pos + total > self.reserved:
+            self._reserve_ahead(pos + total)
         self._cache.pwritev(self.log_ref, buffers, pos, total)
         interval = self.index_interval
         max_ts = self.max_timestamp if self.max_timestamp is not None else self._load_max_timestamp()
@@ -178,6 +192,20 @@ class Segment:
         self.bytes_since_index = since
         self.size = pos
         self.next_offset = last_offset + 1
+
+    def _reserve_ahead(self, end: int) -> None:
+        ahead = min(RESERVE_MAX, max(RESERVE_MIN, end))
+        if self._cache.reserve(self.log_ref, self.size, end + ahead - self.size):
+            self.reserved = end + ahead
+        else:
+            self.reserved = _NO_RESERVE  # no room or no support: write without, for this segment
+
+    def release_reserved(self) -> None:
+        """Give back the blocks allocated past the end of the data."""
+        if self.size < self.reserved:
+            if self.reserved != _NO_RESERVE:
+                self._cache.truncate(self.log_ref, self.size)
+            self.reserved = self.size
 
     def fits_offset(self, offset: int) -> bool:
         """Whether `offset` can be stored relative to the base as an int32 (Kafka's limit)."""
@@ -352,8 +380,9 @@ class Segment:
         self.index.truncate_to(offset)
         self.time_index.truncate_to(offset)
         self.txn_index.truncate_to(offset)
-        self._cache.truncate(self.log_ref, pos)
+        self._cache.truncate(self.log_ref, pos)  # also frees any blocks reserved past it
         self.size = pos
+        self.reserved = pos
         self._recompute_tail()
         return removed
 
@@ -391,7 +420,9 @@ class Segment:
             self.time_index.preallocate()
 
     def on_become_inactive(self) -> None:
-        """On roll: record the final max timestamp, trim the preallocated indexes (as Kafka)."""
+        """On roll and close: record the final max timestamp, trim the preallocated indexes (as
+        Kafka) and give back the log file's blocks reserved past its end."""
+        self.release_reserved()
         if self.max_timestamp is not None and self.max_timestamp > NO_TIMESTAMP:
             self.time_index.maybe_append(self.max_timestamp, self.max_timestamp_offset, skip_full_check=True)
         self.index.trim()
