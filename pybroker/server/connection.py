@@ -9,6 +9,7 @@ a 1 MiB produce request costs no copy. Frame sizes are checked against
 from __future__ import annotations
 
 import asyncio
+import ctypes
 import logging
 import struct
 import time
@@ -21,6 +22,12 @@ if TYPE_CHECKING:
 log = logging.getLogger("pybroker.server")
 
 _SIZE = struct.Struct(">i")
+# A bytearray of a given size without zero-filling it: a large frame's buffer is overwritten
+# by the socket before anything reads it, and bytearray(n) would clear 1 MiB per produce
+# request for nothing (about 20 us).
+_new_frame_buffer = ctypes.pythonapi.PyByteArray_FromStringAndSize
+_new_frame_buffer.restype = ctypes.py_object
+_new_frame_buffer.argtypes = [ctypes.c_void_p, ctypes.c_ssize_t]
 STAGE_SIZE = 256 * 1024
 # Requests handled but not yet answered, per connection, before reading pauses.
 MAX_IN_FLIGHT = 128
@@ -135,7 +142,7 @@ class KafkaConnection(asyncio.BufferedProtocol):
                 continue
             if 4 + size > STAGE_SIZE:
                 # Receive the rest of this frame straight into its own buffer.
-                frame = bytearray(size)
+                frame = _new_frame_buffer(None, size)
                 have = available - 4
                 frame[:have] = self._stage_view[self._start + 4 : self._end]
                 self._frame = frame
