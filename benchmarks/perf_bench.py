@@ -23,6 +23,7 @@ import shutil
 import statistics
 import struct
 import sys
+import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -31,7 +32,9 @@ from pathlib import Path
 from confluent_kafka import OFFSET_BEGINNING, OFFSET_END, Consumer, Producer, TopicPartition
 from confluent_kafka.admin import AdminClient, NewTopic
 
-from loadgen import BrokerUnderTest, cpu_seconds, cpu_split, free_port, page_cache_write_cost, pybroker_process, rss_kib
+from loadgen import (
+    BrokerUnderTest, cpu_seconds, cpu_split, free_port, page_cache_write_cost, pybroker_process, recycle_memory, rss_kib,
+)
 
 
 def tansu_binary() -> str | None:
@@ -252,6 +255,7 @@ def run_broker(label: str, make, args, figures: dict[str, Figure]) -> None:
     for run in range(args.runs):
         broker = make()
         broker.start()
+        scratch = broker.data_dir or Path(tempfile.gettempdir())
         try:
             tag = f"r{run}"
             if "produce" in args.only:
@@ -283,6 +287,15 @@ def run_broker(label: str, make, args, figures: dict[str, Figure]) -> None:
                         record("consume 1 KiB", "MB/s", mbps)
                         record("consume 1 KiB msgs/s", "msgs/s", mps)
                         record("consume 1 KiB broker CPU per MB", "ms/MB", cpu * 1e6 / 1024 / 1000)
+                for acks in ("1", "all"):
+                    # The same run on memory the kernel has just used (loadgen.recycle_memory):
+                    # a server's steady state, where new page-cache pages are evicted old ones.
+                    topic = f"p1k-{acks}-recycled-{tag}"
+                    create_topics(broker.bootstrap, [topic], 1)
+                    recycle_memory(scratch, 3 * large * 1024)
+                    mps, mbps, cpu, user = produce_throughput(broker, [topic], large, 1024, acks)
+                    record(f"produce 1 KiB acks={acks}, recycled memory", "MB/s", mbps)
+                    record(f"produce 1 KiB acks={acks}, recycled memory: broker CPU", "µs/msg", cpu)
                 record("RSS after the 1 KiB runs", "MB", rss_kib(broker.pid) / 1024)
             if "latency" in args.only:
                 topic = f"lat-{tag}"
