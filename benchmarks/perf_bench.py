@@ -98,6 +98,13 @@ def client_alone(count: int, size: int) -> float:
     return count / seconds
 
 
+def settle() -> None:
+    """Write back all dirty data before a figure is measured, so that the kernel's writeback
+    of one figure's data (it starts 30 s after the data was written) does not land in the
+    next figure's timings."""
+    os.sync()
+
+
 def create_topics(bootstrap: str, names: list[str], partitions: int) -> None:
     admin = AdminClient({"bootstrap.servers": bootstrap})
     for f in admin.create_topics([NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names]).values():
@@ -262,6 +269,7 @@ def run_broker(label: str, make, args, figures: dict[str, Figure]) -> None:
                 for acks in ("1", "all"):
                     topic = f"p100-{acks}-{tag}"
                     create_topics(broker.bootstrap, [topic], 1)
+                    settle()
                     mps, mbps, cpu, _user = produce_throughput(broker, [topic], small, 100, acks)
                     record(f"produce 100 B acks={acks}", "msgs/s", mps)
                     record(f"produce 100 B acks={acks} broker CPU", "µs/msg", cpu)
@@ -272,6 +280,7 @@ def run_broker(label: str, make, args, figures: dict[str, Figure]) -> None:
                 for acks in ("1", "all"):
                     topic = f"p1k-{acks}-{tag}"
                     create_topics(broker.bootstrap, [topic], 1)
+                    settle()
                     mps, mbps, cpu, user = produce_throughput(broker, [topic], large, 1024, acks)
                     record(f"produce 1 KiB acks={acks}", "MB/s", mbps)
                     record(f"produce 1 KiB acks={acks} broker CPU", "µs/msg", cpu)
@@ -292,6 +301,7 @@ def run_broker(label: str, make, args, figures: dict[str, Figure]) -> None:
                     # a server's steady state, where new page-cache pages are evicted old ones.
                     topic = f"p1k-{acks}-recycled-{tag}"
                     create_topics(broker.bootstrap, [topic], 1)
+                    settle()
                     recycle_memory(scratch, 3 * large * 1024)
                     mps, mbps, cpu, user = produce_throughput(broker, [topic], large, 1024, acks)
                     record(f"produce 1 KiB acks={acks}, recycled memory", "MB/s", mbps)
@@ -300,6 +310,7 @@ def run_broker(label: str, make, args, figures: dict[str, Figure]) -> None:
             if "latency" in args.only:
                 topic = f"lat-{tag}"
                 create_topics(broker.bootstrap, [topic], 1)
+                settle()
                 e2e, acks = end_to_end(broker, topic, 10_000, 3 if args.quick else 10, 5)
                 record("e2e p50 at 10k/s linger 5", "ms", percentile(e2e, 50) * 1000)
                 record("e2e p99 at 10k/s linger 5", "ms", percentile(e2e, 99) * 1000)
@@ -314,6 +325,7 @@ def run_broker(label: str, make, args, figures: dict[str, Figure]) -> None:
             if "partitions" in args.only:
                 topics = [f"many{i}-{tag}" for i in range(10)]
                 create_topics(broker.bootstrap, topics, 100)
+                settle()
                 mps, mbps, cpu, _user = produce_throughput(broker, topics, small, 100, "1")
                 record("produce 100 B over 1,000 partitions", "msgs/s", mps)
                 try:
