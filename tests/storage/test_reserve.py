@@ -24,6 +24,18 @@ def segment_files(directory: Path) -> list[Path]:
     return sorted(directory.glob("*.log"))
 
 
+def filled_log(directory: Path, batch: bytes, batches: int, config: LogConfig | None = None) -> Log:
+    log = Log.open(directory, config or LogConfig())
+    for _ in range(batches):
+        log.append(batch, leader_epoch=0)
+    return log
+
+
+def assert_given_back(path: Path) -> None:
+    """No more than a filesystem block or so allocated past the end of the data."""
+    assert allocated(path) < os.path.getsize(path) + 64 * 1024, path
+
+
 @pytest.fixture
 def reserving(tmp_path: Path) -> Path:
     """A directory whose filesystem reserves blocks past the end of a file (Linux fallocate)."""
@@ -53,17 +65,15 @@ def test_reserve_keeps_size_and_truncate_gives_blocks_back(reserving: Path):
 
 
 def test_appends_reserve_ahead_and_readers_see_only_data(reserving: Path):
-    log = Log.open(reserving / "t-0", LogConfig())
     batch = make_batch(10, value_size=1000)
-    for _ in range(50):
-        log.append(batch, leader_epoch=0)
+    log = filled_log(reserving / "t-0", batch, 50)
     (seg,) = segment_files(reserving / "t-0")
     assert os.path.getsize(seg) == 50 * len(batch) == log.size_in_bytes
     assert allocated(seg) > os.path.getsize(seg) + RESERVE_MIN // 2
     log.high_watermark = log.log_end_offset
     assert batch_offsets(log.read(0, 1 << 30).records)[-1] == (490, 499)
     log.close()
-    assert allocated(seg) < os.path.getsize(seg) + 64 * 1024
+    assert_given_back(seg)
 
 
 def test_roll_gives_back_what_the_old_segment_did_not_use(reserving: Path):
@@ -72,16 +82,13 @@ def test_roll_gives_back_what_the_old_segment_did_not_use(reserving: Path):
     while len(segment_files(reserving / "t-0")) < 3:
         log.append(batch, leader_epoch=0)
     for seg in segment_files(reserving / "t-0")[:-1]:
-        assert allocated(seg) < os.path.getsize(seg) + 64 * 1024, seg
+        assert_given_back(seg)
     log.close()
 
 
 def test_reopen_after_a_crash_with_blocks_reserved(reserving: Path):
-    log = Log.open(reserving / "t-0", LogConfig())
     batch = make_batch(5, value_size=500)
-    for _ in range(20):
-        log.append(batch, leader_epoch=0)
-    log.close_without_flush()  # a crash: the reservation stays on disk
+    filled_log(reserving / "t-0", batch, 20).close_without_flush()  # a crash: the reservation stays on disk
     log = Log.open(reserving / "t-0", LogConfig())
     assert log.log_end_offset == 100
     log.append(batch, leader_epoch=0)
@@ -90,18 +97,16 @@ def test_reopen_after_a_crash_with_blocks_reserved(reserving: Path):
     log.close()
     (seg,) = segment_files(reserving / "t-0")
     assert os.path.getsize(seg) == 21 * len(batch)
-    assert allocated(seg) < os.path.getsize(seg) + 64 * 1024
+    assert_given_back(seg)
 
 
 def test_truncation_frees_reserved_blocks(reserving: Path):
-    log = Log.open(reserving / "t-0", LogConfig())
     batch = make_batch(5, value_size=500)
-    for _ in range(20):
-        log.append(batch, leader_epoch=0)
+    log = filled_log(reserving / "t-0", batch, 20)
     log.truncate_to(50)
     (seg,) = segment_files(reserving / "t-0")
     assert os.path.getsize(seg) == 10 * len(batch)
-    assert allocated(seg) < os.path.getsize(seg) + 64 * 1024
+    assert_given_back(seg)
     log.append(batch, leader_epoch=0)
     assert log.log_end_offset == 55
     log.close()
