@@ -40,8 +40,9 @@ _SCAN_SIZE = _SCAN.size  # 43
 _SCAN_CHUNK = 8 * 1024
 INT32_MAX = (1 << 31) - 1
 # Disk blocks are allocated ahead of the write position (FileCache.reserve) by as much again
-# as the segment holds, within these bounds: a busy log asks once per 16 MiB, a quiet one holds
-# little it does not use. Rolls and closes give back what is left.
+# as the segment holds or 16 appends like the current one, within these bounds: a busy log
+# asks once per 16 MiB, a quiet one holds little it does not use. Rolls and closes give back
+# what is left.
 RESERVE_MIN = 64 * 1024
 RESERVE_MAX = 16 * 1024 * 1024
 _NO_RESERVE = 1 << 62
@@ -166,7 +167,7 @@ class Segment:
         every index.interval.bytes."""
         pos = self.size
         if pos + total > self.reserved:
-            self._reserve_ahead(pos + total)
+            self._reserve_ahead(pos + total, total)
         self._cache.pwritev(self.log_ref, buffers, pos, total)
         interval = self.index_interval
         max_ts = self.max_timestamp if self.max_timestamp is not None else self._load_max_timestamp()
@@ -193,8 +194,8 @@ class Segment:
         self.size = pos
         self.next_offset = last_offset + 1
 
-    def _reserve_ahead(self, end: int) -> None:
-        ahead = min(RESERVE_MAX, max(RESERVE_MIN, end))
+    def _reserve_ahead(self, end: int, appending: int) -> None:
+        ahead = min(RESERVE_MAX, max(RESERVE_MIN, end, 16 * appending))
         if self._cache.reserve(self.log_ref, self.size, end + ahead - self.size):
             self.reserved = end + ahead
         else:

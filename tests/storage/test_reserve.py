@@ -121,3 +121,12 @@ def test_preallocate_reserves_the_whole_segment(reserving: Path):
     assert os.path.getsize(seg) == len(make_batch(1))
     log.close()
     assert allocated(seg) < 64 * 1024
+
+
+def test_large_appends_reserve_further_ahead(reserving: Path):
+    batch = make_batch(1, value_size=512 * 1024)
+    log = filled_log(reserving / "t-0", batch, 1)
+    (seg,) = segment_files(reserving / "t-0")
+    assert allocated(seg) >= 16 * len(batch)  # sixteen appends like it, not just as much again
+    log.close()
+    assert_given_back(seg)
