@@ -24,8 +24,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 import crc32c  # noqa: E402
 
 from protocol.records import ATTRIBUTES, HEADER_SIZE, Record, build_batch  # noqa: E402
-from storage import FileCache, Log, LogConfig, files  # noqa: E402
+from storage import FileCache, Log, LogConfig  # noqa: E402
 from storage.batches import validate_payload  # noqa: E402
+from storage.files import reserve_blocks  # noqa: E402
 
 MiB = 1024 * 1024
 
@@ -72,8 +73,7 @@ def bench_raw_write_reserved(path: Path, batch: bytes, n: int) -> float:
     own allocation ahead lets the kernel do, the ceiling of that method."""
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     t = time.perf_counter()
-    if files._fallocate is not None:
-        files._fallocate(fd, 1, 0, n * len(batch))
+    reserve_blocks(fd, 0, n * len(batch))
     for _ in range(n):
         os.write(fd, batch)
     el = time.perf_counter() - t

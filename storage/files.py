@@ -37,6 +37,16 @@ def _load_fallocate() -> Callable[[int, int, int, int], int] | None:
 _fallocate = _load_fallocate()
 
 
+def reserve_blocks(fd: int, pos: int, length: int) -> int:
+    """Allocate disk blocks for [pos, pos + length) of an open file, keeping its size.
+    Returns 0, or the errno of the failure (ENOSYS where the call does not exist)."""
+    if _fallocate is None:
+        return errno.ENOSYS
+    if _fallocate(fd, _FALLOC_FL_KEEP_SIZE, pos, length) == 0:
+        return 0
+    return ctypes.get_errno()
+
+
 class Unloadable(Protocol):
     def unload(self) -> None: ...
 
@@ -144,10 +154,9 @@ class FileCache:
         if not self.can_reserve or length <= 0:
             return False
         with self._lock:
-            fd = self._fd(ref, True)
-            if _fallocate(fd, _FALLOC_FL_KEEP_SIZE, pos, length) == 0:  # type: ignore[misc]
-                return True
-            err = ctypes.get_errno()
+            err = reserve_blocks(self._fd(ref, True), pos, length)
+        if not err:
+            return True
         if err in (errno.EOPNOTSUPP, errno.ENOSYS):
             self.can_reserve = False  # this filesystem or kernel never will
         return False
